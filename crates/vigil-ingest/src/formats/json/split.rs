@@ -1,0 +1,380 @@
+//! Splits a JSON input into top-level records without parsing them: JSON Lines, a stream of
+//! (pretty-printed) objects, or arrays of objects, read with bounded memory.
+//!
+//! Each record is parsed on its own afterwards, so one malformed record costs one error, not
+//! the rest of the file. After the first record the splitter knows whether the input is JSON
+//! Lines (the record had no line break); it then takes one line per record, which also
+//! recovers from unbalanced brackets. In a multi-line layout, a `{` at the start of a line
+//! while a record is still open ends that record as incomplete: pretty printers indent
+//! nested objects, so that `{` opens the next record.
+
+use std::io::{self, BufRead};
+
+use crate::error::RecordErrorKind;
+
+/// One top-level record, or the reason a stretch of input is not one.
+pub(crate) enum Piece {
+    /// The bytes of one record.
+    Record(Raw),
+    /// A stretch that could not be a record.
+    Error(Raw, RecordErrorKind),
+}
+
+/// Bytes of a record and where they start.
+pub(crate) struct Raw {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) line: u64,
+    pub(crate) offset: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Layout {
+    /// Not known until the first record ends.
+    Unknown,
+    /// One record per line.
+    Lines,
+    /// Records that span lines.
+    Multiline,
+}
+
+pub(crate) struct Splitter<R> {
+    reader: R,
+    offset: u64,
+    line: u64,
+    at_line_start: bool,
+    layout: Layout,
+    /// Open arrays around the records (`[` seen, `]` not yet).
+    array_depth: u32,
+    max_len: usize,
+    failed: bool,
+}
+
+impl<R: BufRead> Splitter<R> {
+    pub(crate) fn new(reader: R, max_len: usize) -> Self {
+        Splitter {
+            reader,
+            offset: 0,
+            line: 1,
+            at_line_start: true,
+            layout: Layout::Unknown,
+            array_depth: 0,
+            max_len,
+            failed: false,
+        }
+    }
+
+    /// Where reading has got to.
+    pub(crate) fn position(&self) -> vigil_event::Location {
+        vigil_event::Location::line(self.line, self.offset)
+    }
+
+    fn peek(&mut self) -> io::Result<Option<u8>> {
+        Ok(self.reader.fill_buf()?.first().copied())
+    }
+
+    fn bump(&mut self, byte: u8) {
+        self.reader.consume(1);
+        self.offset += 1;
+        if byte == b'\n' {
+            self.line += 1;
+            self.at_line_start = true;
+        } else {
+            self.at_line_start = false;
+        }
+    }
+
+    /// Skips whitespace, a byte-order mark, and the brackets and commas around records.
+    fn skip_separators(&mut self) -> io::Result<Option<u8>> {
+        loop {
+            let Some(byte) = self.peek()? else {
+                return Ok(None);
+            };
+            match byte {
+                b' ' | b'\t' | b'\r' | b'\n' | b',' => self.bump(byte),
+                // UTF-8 byte-order mark.
+                0xEF | 0xBB | 0xBF if self.offset < 3 => self.bump(byte),
+                b'[' if self.layout != Layout::Lines => {
+                    self.array_depth += 1;
+                    self.bump(byte);
+                }
+                b']' if self.array_depth > 0 => {
+                    self.array_depth -= 1;
+                    self.bump(byte);
+                }
+                _ => return Ok(Some(byte)),
+            }
+        }
+    }
+
+    fn next_piece(&mut self) -> io::Result<Option<Piece>> {
+        let Some(first) = self.skip_separators()? else {
+            return Ok(None);
+        };
+        let start = Raw {
+            bytes: Vec::new(),
+            line: self.line,
+            offset: self.offset,
+        };
+        if self.layout == Layout::Lines || first != b'{' {
+            return self.take_line(start, first).map(Some);
+        }
+        self.take_object(start).map(Some)
+    }
+
+    /// Takes the rest of the line as one record (JSON Lines, or text between records).
+    fn take_line(&mut self, mut raw: Raw, first: u8) -> io::Result<Piece> {
+        let mut too_long = None;
+        loop {
+            let buf = self.reader.fill_buf()?;
+            if buf.is_empty() {
+                break;
+            }
+            let (chunk, found) = match memchr::memchr(b'\n', buf) {
+                Some(i) => (&buf[..i], true),
+                None => (buf, false),
+            };
+            if too_long.is_none() && raw.bytes.len() + chunk.len() > self.max_len {
+                too_long = Some(raw.bytes.len() + chunk.len());
+                raw.bytes.clear();
+            }
+            if too_long.is_none() {
+                raw.bytes.extend_from_slice(chunk);
+            } else if let Some(len) = &mut too_long {
+                *len += chunk.len();
+            }
+            let n = chunk.len();
+            self.reader.consume(n);
+            self.offset += n as u64;
+            self.at_line_start = false;
+            if found {
+                self.bump(b'\n');
+                break;
+            }
+        }
+        if let Some(len) = too_long {
+            return Ok(Piece::Error(
+                raw,
+                RecordErrorKind::TooLong {
+                    len,
+                    limit: self.max_len,
+                },
+            ));
+        }
+        while raw.bytes.last().is_some_and(u8::is_ascii_whitespace) {
+            raw.bytes.pop();
+        }
+        if first != b'{' {
+            let kind = crate::flatten::json_kind(&raw.bytes);
+            return Ok(Piece::Error(raw, RecordErrorKind::NotAnObject(kind)));
+        }
+        Ok(Piece::Record(raw))
+    }
+
+    /// Takes one object, following brackets and strings, possibly over several lines.
+    fn take_object(&mut self, mut raw: Raw) -> io::Result<Piece> {
+        let mut depth = 0u32;
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut too_long = false;
+        let mut multiline = false;
+        loop {
+            let Some(byte) = self.peek()? else {
+                let kind = if too_long {
+                    RecordErrorKind::TooLong {
+                        len: (self.offset - raw.offset) as usize,
+                        limit: self.max_len,
+                    }
+                } else {
+                    RecordErrorKind::IncompleteJson("the input ends inside the record")
+                };
+                return Ok(Piece::Error(raw, kind));
+            };
+            if byte == b'{' && self.at_line_start && depth > 0 && !in_string {
+                // A record that never closed; this line starts the next one.
+                self.layout = Layout::Multiline;
+                return Ok(Piece::Error(
+                    raw,
+                    RecordErrorKind::IncompleteJson(
+                        "the record is not closed before the next one starts",
+                    ),
+                ));
+            }
+            self.bump(byte);
+            if !too_long {
+                raw.bytes.push(byte);
+                if raw.bytes.len() > self.max_len {
+                    too_long = true;
+                    raw.bytes.clear();
+                }
+            }
+            if in_string {
+                match (escaped, byte) {
+                    (true, _) => escaped = false,
+                    (false, b'\\') => escaped = true,
+                    (false, b'"') => in_string = false,
+                    (false, b'\n') => multiline = true,
+                    _ => {}
+                }
+                continue;
+            }
+            match byte {
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                b'\n' => multiline = true,
+                _ => {}
+            }
+        }
+        if self.layout == Layout::Unknown {
+            self.layout = if multiline || self.array_depth > 0 {
+                Layout::Multiline
+            } else {
+                Layout::Lines
+            };
+        }
+        if too_long {
+            let len = (self.offset - raw.offset) as usize;
+            return Ok(Piece::Error(
+                raw,
+                RecordErrorKind::TooLong {
+                    len,
+                    limit: self.max_len,
+                },
+            ));
+        }
+        // In JSON Lines, the rest of the line belongs to this record.
+        if self.layout == Layout::Lines {
+            loop {
+                match self.peek()? {
+                    Some(b'\n') | None => break,
+                    Some(b) if b.is_ascii_whitespace() => self.bump(b),
+                    Some(_) => {
+                        let rest = Raw {
+                            bytes: Vec::new(),
+                            line: self.line,
+                            offset: self.offset,
+                        };
+                        let (Piece::Record(extra) | Piece::Error(extra, _)) =
+                            self.take_line(rest, b'x')?;
+                        raw.bytes.extend_from_slice(&extra.bytes);
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(Piece::Record(raw))
+    }
+}
+
+impl<R: BufRead> Iterator for Splitter<R> {
+    type Item = io::Result<Piece>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        match self.next_piece() {
+            Ok(piece) => piece.map(Ok),
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Whether `line` is one of the `Record 12` separators `evtx_dump` writes between records.
+pub(crate) fn is_record_separator(line: &[u8]) -> bool {
+    line.strip_prefix(b"Record ")
+        .is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(text: &str) -> Vec<Result<(String, u64, u64), String>> {
+        Splitter::new(text.as_bytes(), 1 << 20)
+            .map(|p| match p.unwrap() {
+                Piece::Record(r) => Ok((String::from_utf8(r.bytes).unwrap(), r.line, r.offset)),
+                Piece::Error(r, kind) => Err(format!(
+                    "{}@{}: {kind}",
+                    String::from_utf8_lossy(&r.bytes),
+                    r.line
+                )),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn json_lines_are_one_record_per_line_with_positions() {
+        let got = split("{\"a\":1}\n\n{\"b\":\"}\"}\r\n");
+        assert_eq!(
+            got,
+            vec![
+                Ok(("{\"a\":1}".into(), 1, 0)),
+                Ok(("{\"b\":\"}\"}".into(), 3, 9))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_broken_line_costs_one_record() {
+        let got = split("{\"a\":1}\n{\"b\":\n{\"c\":3}\n");
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[1], Ok(("{\"b\":".into(), 2, 8)));
+        assert_eq!(got[2], Ok(("{\"c\":3}".into(), 3, 14)));
+    }
+
+    #[test]
+    fn arrays_and_pretty_printed_streams_are_split_into_objects() {
+        let got = split("[\n  {\n    \"a\": [1, {\"x\": 2}]\n  },\n  {\"b\": 2}\n]\n");
+        assert_eq!(
+            got,
+            vec![
+                Ok(("{\n    \"a\": [1, {\"x\": 2}]\n  }".into(), 2, 4)),
+                Ok(("{\"b\": 2}".into(), 5, 36)),
+            ]
+        );
+        let got = split("{\n  \"a\": 1\n}\n{\n  \"b\": 2\n}\n");
+        assert_eq!(got.len(), 2);
+    }
+
+    #[test]
+    fn an_unclosed_pretty_record_ends_where_the_next_begins() {
+        let got = split("{\n  \"a\": {\n{\n  \"b\": 2\n}\n");
+        assert!(
+            matches!(&got[0], Err(e) if e.contains("not closed")),
+            "{got:?}"
+        );
+        assert_eq!(got[1], Ok(("{\n  \"b\": 2\n}".into(), 3, 11)));
+        let got = split("{\"a\": [1, 2");
+        assert!(
+            matches!(&got[0], Err(e) if e.contains("input ends")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn text_between_records_is_reported_and_separators_recognised() {
+        let got = split("Record 1\n{\"a\":1}\nnot json\n");
+        assert!(matches!(&got[0], Err(e) if e.starts_with("Record 1@1")));
+        assert!(is_record_separator(b"Record 1"));
+        assert!(!is_record_separator(b"Record x"));
+        assert!(matches!(&got[2], Err(e) if e.starts_with("not json@3")));
+    }
+
+    #[test]
+    fn oversized_records_are_errors_and_reading_goes_on() {
+        let text = format!("{{\"a\":\"{}\"}}\n{{\"b\":1}}\n", "x".repeat(100));
+        let got: Vec<_> = Splitter::new(text.as_bytes(), 50)
+            .map(|p| matches!(p.unwrap(), Piece::Record(_)))
+            .collect();
+        assert_eq!(got, vec![false, true]);
+    }
+}

@@ -1,0 +1,11 @@
+//! The formats vigil reads, one module each, and [`READERS`]: the one place they are listed.
+
+pub(crate) mod evtx;
+pub(crate) mod json;
+pub(crate) mod syslog;
+
+use crate::reader::Reader;
+
+/// Every reader, in the order ties in format detection are broken.
+pub(crate) static READERS: &[&dyn Reader] =
+    &[&evtx::EvtxReader, &json::JsonReader, &syslog::SyslogReader];
