@@ -1,0 +1,109 @@
+//! The command-line grammar.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// vigil: threat hunting and alert triage over the logs you already have.
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); `VIGIL_LOG` overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+    /// Only errors on stderr: no progress bar, no warnings, no summary line.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+    /// Worker threads (default: the number of CPUs).
+    #[arg(short = 'j', long, global = true, value_name = "N")]
+    pub(crate) threads: Option<usize>,
+    /// Never draw a progress bar, even on a terminal.
+    #[arg(long, global = true)]
+    pub(crate) no_progress: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Read logs and print them as normalized events (JSON Lines), or summarize with --stats.
+    Parse(ParseArgs),
+    /// List the log formats vigil reads.
+    Formats(FormatsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ParseArgs {
+    /// Files, directories (walked recursively) and archives (gzip, zip, tar, tar.gz).
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Print per-file format, records, events and errors instead of the events.
+    #[arg(long)]
+    pub(crate) stats: bool,
+    /// With --stats: print the summary as one JSON object.
+    #[arg(long, requires = "stats")]
+    pub(crate) json: bool,
+    /// Read every input as this format instead of detecting it (see `vigil formats`).
+    #[arg(short, long, value_name = "NAME")]
+    pub(crate) format: Option<String>,
+    /// Write events (or the summary) to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Write every record error as JSON Lines to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) errors: Option<PathBuf>,
+    /// The year of syslog timestamps that have none (default: guessed from each file's
+    /// modification time).
+    #[arg(long, value_name = "YEAR")]
+    pub(crate) year: Option<i16>,
+    /// The time zone of timestamps written without an offset: an IANA name
+    /// (`Europe/Berlin`), `UTC`, or a fixed offset (`+02:00`).
+    #[arg(long, value_name = "TZ", default_value = "UTC")]
+    pub(crate) timezone: String,
+    /// How many record errors per input to print on stderr (all are counted).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub(crate) show_errors: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FormatsArgs {
+    /// Print the list as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// A mistake in how vigil was called: exit code 2.
+#[derive(Debug)]
+pub(crate) struct UsageError(pub(crate) String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_grammar_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn json_needs_stats() {
+        assert!(Cli::try_parse_from(["vigil", "parse", "--json", "x"]).is_err());
+        assert!(Cli::try_parse_from(["vigil", "parse", "--stats", "--json", "x"]).is_ok());
+    }
+}
