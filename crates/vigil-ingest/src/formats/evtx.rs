@@ -359,24 +359,6 @@ impl Tally {
     }
 }
 
-/// Reads an EVTX input into a vector, for tests.
-#[cfg(test)]
-pub(crate) fn read_vec(bytes: Vec<u8>, threads: usize) -> Vec<RecordResult> {
-    let options = ReadOptions {
-        threads,
-        ..ReadOptions::default()
-    };
-    let mut out = Vec::new();
-    use std::ops::ControlFlow;
-    EvtxReader
-        .read(Input::from_bytes("test.evtx", bytes), &options, &mut |r| {
-            out.push(r);
-            ControlFlow::Continue(())
-        })
-        .unwrap();
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

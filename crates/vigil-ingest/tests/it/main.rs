@@ -1,4 +1,5 @@
 //! Integration tests of the readers on real samples from the shared corpus.
+#![allow(clippy::unwrap_used)] // Test helpers fail loudly; that is their job.
 
 mod archives;
 mod evtx;
