@@ -17,8 +17,9 @@ pub type Emit<'s> = dyn FnMut(RecordResult) -> ControlFlow<()> + 's;
 
 /// A log format: recognises its content and turns it into events, one result per record.
 ///
-/// Implementations live in [`crate::formats`], one module each, and are listed once in
-/// [`crate::formats::READERS`]; nothing else needs to change to add one.
+/// Implementations live in the crate's `formats` module, one module each, and are listed
+/// once in `formats::READERS` ([`crate::readers`] returns them); nothing else needs to change
+/// to add one.
 pub trait Reader: Send + Sync {
     /// The short, stable name used by `--format` and in statistics (`evtx`, `json`).
     fn name(&self) -> &'static str;

@@ -1,0 +1,57 @@
+//! Readers over in-memory samples: records per second for EVTX (one and two threads),
+//! syslog with auth parsing, and JSON with shape detection.
+
+use std::hint::black_box;
+use std::ops::ControlFlow;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use vigil_bench::Samples;
+use vigil_ingest::{Input, ReadOptions, reader_named};
+
+/// Reads `bytes` with `format`, returning how many events came out.
+fn read(format: &str, bytes: &[u8], threads: usize) -> u64 {
+    let reader = reader_named(format).expect("known reader");
+    let options = ReadOptions {
+        threads,
+        year: Some(2024),
+        ..ReadOptions::default()
+    };
+    let mut events = 0u64;
+    reader
+        .read(Input::from_slice("bench", bytes), &options, &mut |record| {
+            if let Ok(event) = record {
+                black_box(&event);
+                events += 1;
+            }
+            ControlFlow::Continue(())
+        })
+        .expect("readable sample");
+    events
+}
+
+fn ingest(c: &mut Criterion) {
+    let samples = Samples::load();
+    let mut group = c.benchmark_group("ingest");
+    if let Some(evtx) = &samples.evtx {
+        group.throughput(Throughput::Bytes(evtx.len() as u64));
+        for threads in [1, 2] {
+            group.bench_function(format!("evtx_{threads}_threads"), |b| {
+                b.iter(|| read("evtx", evtx, threads))
+            });
+        }
+    } else {
+        eprintln!("note: the corpus is absent; the EVTX benchmark is skipped");
+    }
+    group.throughput(Throughput::Bytes(samples.syslog.len() as u64));
+    group.bench_function("syslog_auth", |b| {
+        b.iter(|| read("syslog", &samples.syslog, 1))
+    });
+    group.throughput(Throughput::Bytes(samples.json.len() as u64));
+    group.bench_function("json_windows", |b| {
+        b.iter(|| read("json", &samples.json, 1))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ingest);
+criterion_main!(benches);
