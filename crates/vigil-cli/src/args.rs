@@ -41,7 +41,8 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct ParseArgs {
-    /// Files, directories (walked recursively) and archives (gzip, zip, tar, tar.gz).
+    /// Files, directories (walked recursively) and archives (gzip, zip, tar, tar.gz); `-`
+    /// reads standard input.
     #[arg(required = true, value_name = "PATH")]
     pub(crate) paths: Vec<PathBuf>,
     /// Print per-file format, records, events and errors instead of the events.

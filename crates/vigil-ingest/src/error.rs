@@ -41,6 +41,14 @@ pub enum IngestError {
         /// Why.
         reason: String,
     },
+    /// A reader failed in a way it should not (a bug); the input is abandoned, the run goes on.
+    #[error("{path}: internal error while reading, please report it: {message}")]
+    Internal {
+        /// The input's display path.
+        path: SourcePath,
+        /// What the failure said.
+        message: String,
+    },
     /// An archive (zip, tar, gzip) could not be read.
     #[error("{path}: unreadable {kind} archive: {reason}")]
     Archive {
@@ -67,6 +75,7 @@ impl IngestError {
             IngestError::Io { path, .. }
             | IngestError::UnknownFormat { path }
             | IngestError::Invalid { path, .. }
+            | IngestError::Internal { path, .. }
             | IngestError::Archive { path, .. } => Some(path),
             IngestError::UnknownReader { .. } => None,
         }

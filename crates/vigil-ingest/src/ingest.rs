@@ -43,6 +43,9 @@ pub fn detect(head: &[u8]) -> Option<&'static dyn Reader> {
         if score > 0 && best.is_none_or(|(_, s)| score > s) {
             best = Some((*reader, score));
         }
+        if score == 100 {
+            break;
+        }
     }
     best.map(|(r, _)| r)
 }
@@ -172,7 +175,7 @@ impl Ingest {
                     loop {
                         let index = next.fetch_add(1, Ordering::Relaxed);
                         let Some(file) = files.get(index) else { break };
-                        let summaries = self.read_file(file, &handler);
+                        let summaries = self.read_file_guarded(file, &handler);
                         if let Ok(mut done) = done.lock() {
                             done.push((index, summaries));
                         }
@@ -190,6 +193,30 @@ impl Ingest {
             summaries.push(InputSummary::failed(path, failure));
         }
         summaries
+    }
+
+    /// Reads a file; a panic in a reader (a bug, never expected) abandons this file only.
+    fn read_file_guarded<F, H>(&self, file: &PlannedFile, handler: &F) -> Vec<InputSummary>
+    where
+        F: Fn(InputInfo<'_>) -> H + Sync,
+        H: FnMut(RecordResult) -> ControlFlow<()>,
+    {
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.read_file(file, handler)
+        }));
+        read.unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a reader panicked".to_string());
+            let path: SourcePath = file.path.display().to_string().into();
+            tracing::error!(path = %path, %message, "Reader failed; the file was abandoned.");
+            vec![InputSummary::failed(
+                path.clone(),
+                IngestError::Internal { path, message },
+            )]
+        })
     }
 
     fn read_file<F, H>(&self, file: &PlannedFile, handler: &F) -> Vec<InputSummary>

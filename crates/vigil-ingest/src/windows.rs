@@ -75,6 +75,10 @@ pub(crate) fn data_name<'p>(section: &str, name: Cow<'p, str>) -> Cow<'p, str> {
 pub(crate) struct EvtxJson;
 
 impl KeyMap for EvtxJson {
+    fn name(&self, path: &str) -> Option<vigil_event::FieldName> {
+        crate::flatten::cached_name(self, path)
+    }
+
     fn map<'p>(&self, path: &'p str) -> Option<Cow<'p, str>> {
         let path = path.strip_prefix("Event.").unwrap_or(path);
         let (section, rest) = path.split_once('.').unwrap_or((path, ""));

@@ -8,7 +8,8 @@ use anyhow::Context;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 use vigil_ingest::{
-    Ingest, IngestError, InputSummary, Plan, ReadOptions, RecordError, RecordResult,
+    Ingest, IngestError, Input, InputInfo, InputSummary, Plan, ReadOptions, RecordError,
+    RecordResult,
 };
 
 use crate::Outcome;
@@ -42,7 +43,15 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
             .force_format(format)
             .map_err(|e| UsageError(e.to_string()))?;
     }
-    let plan = Plan::new(&args.paths);
+    // `-` reads standard input, after the paths.
+    let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+    let files: Vec<_> = args
+        .paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .collect();
+    let plan = Plan::new(&files);
     let progress = Progress::new(plan.total_bytes(), !global.quiet && !global.no_progress);
     let ingest = ingest.progress(progress.counter());
 
@@ -58,7 +67,7 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
         .transpose()?;
     let hidden_errors = Mutex::new(Vec::<(String, u64)>::new());
 
-    let summaries = ingest.run(plan, |info| {
+    let handler = |info: InputInfo<'_>| {
         let mut block = Block::new(events_out.as_ref());
         let mut error_block = Block::new(errors_out.as_ref());
         let mut tally = ErrorTally {
@@ -84,7 +93,12 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
                 }
             }
         }
-    });
+    };
+    let mut summaries = ingest.run(plan, handler);
+    if stdin {
+        let input = Input::from_reader("-", std::io::stdin().lock());
+        summaries.extend(ingest.read_input(input, handler));
+    }
     progress.finish();
 
     let mut outcome = Outcome::Clean;
@@ -221,6 +235,10 @@ impl<'o> Block<'o> {
         let Some(out) = self.out else {
             return ControlFlow::Continue(());
         };
+        if out.is_closed() {
+            // The reader of the output has gone away: stop reading.
+            return ControlFlow::Break(());
+        }
         if serde_json::to_writer(&mut self.buf, value).is_ok() {
             self.buf.push(b'\n');
         }

@@ -215,3 +215,24 @@ fn a_closed_pipe_ends_the_run_quietly() {
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn a_dash_reads_standard_input() {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["parse", "--stats", "--json", "--year", "2024", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log =
+        std::fs::read(vigil_test_support::examples().join("case-001/linux/auth.log")).unwrap();
+    child.stdin.take().unwrap().write_all(&log).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["files"][0]["path"], "-");
+    assert_eq!(report["files"][0]["format"], "syslog");
+    assert_eq!(report["total"]["events"], 28);
+}

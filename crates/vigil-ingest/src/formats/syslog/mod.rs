@@ -51,6 +51,11 @@ impl Reader for SyslogReader {
     }
 
     fn sniff(&self, head: &[u8]) -> u8 {
+        // A dozen lines are plenty; binary input is not syslog.
+        let head = &head[..head.len().min(8192)];
+        if head.iter().take(512).any(|&b| b == 0) {
+            return 0;
+        }
         let text = String::from_utf8_lossy(head);
         let mut lines = text.lines().filter(|l| !l.trim().is_empty());
         // The last line of the head may be cut short.
