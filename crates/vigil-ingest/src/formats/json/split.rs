@@ -377,4 +377,52 @@ mod tests {
             .collect();
         assert_eq!(got, vec![false, true]);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+        use serde_json::{Map, Value, json};
+
+        fn object() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                any::<i64>().prop_map(Value::from),
+                "[ -~\n{}\\[\\]\"]{0,12}".prop_map(Value::from),
+                any::<bool>().prop_map(Value::from),
+            ];
+            let nested = leaf.prop_recursive(3, 16, 4, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
+                    proptest::collection::btree_map("[a-z{}]{1,4}", inner, 0..3)
+                        .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+                ]
+            });
+            proptest::collection::btree_map("[a-zA-Z_]{1,6}", nested, 1..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>()))
+        }
+
+        fn records(text: &str) -> Vec<Value> {
+            Splitter::new(text.as_bytes(), 1 << 20)
+                .map(|p| match p.unwrap() {
+                    Piece::Record(r) => serde_json::from_slice(&r.bytes).unwrap(),
+                    Piece::Error(r, kind) => {
+                        panic!("{kind}: {}", String::from_utf8_lossy(&r.bytes))
+                    }
+                })
+                .collect()
+        }
+
+        proptest! {
+            /// Whatever the objects and however they are laid out (JSON Lines, an array,
+            /// pretty-printed one after another), splitting gives each one back whole.
+            #[test]
+            fn every_layout_splits_into_the_same_objects(objects in proptest::collection::vec(object(), 1..6)) {
+                let lines: String = objects.iter().map(|o| format!("{o}\n")).collect();
+                prop_assert_eq!(&records(&lines), &objects);
+                let array = serde_json::to_string_pretty(&json!(objects)).unwrap();
+                prop_assert_eq!(&records(&array), &objects);
+                let pretty: String = objects.iter().map(|o| serde_json::to_string_pretty(o).unwrap() + "\n").collect();
+                prop_assert_eq!(&records(&pretty), &objects);
+            }
+        }
+    }
 }
