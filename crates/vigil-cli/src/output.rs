@@ -26,7 +26,7 @@ impl SharedOutput {
             None => Box::new(io::stdout()),
         };
         Ok(SharedOutput {
-            inner: Mutex::new(BufWriter::with_capacity(1 << 20, sink)),
+            inner: Mutex::new(BufWriter::with_capacity(128 << 10, sink)),
             failed: AtomicBool::new(false),
             error: Mutex::new(None),
         })

@@ -7,10 +7,7 @@
 //! lists. An empty object becomes a null, so the name is not lost.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use vigil_event::{FieldName, Fields, Text, Value};
@@ -20,62 +17,11 @@ pub(crate) trait KeyMap {
     /// The field name for the leaf at dotted `path`, or `None` to leave the leaf out.
     fn map<'p>(&self, path: &'p str) -> Option<Cow<'p, str>>;
 
-    /// The same as [`KeyMap::map`], as the name the field table stores. Maps whose rules
-    /// cost more than a copy override it with a cache ([`cached_name`]).
+    /// The same as [`KeyMap::map`], as the name the field table stores; a map can give
+    /// its common cases a faster path here.
     fn name(&self, path: &str) -> Option<FieldName> {
         self.map(path).map(|name| FieldName::from(name.as_ref()))
     }
-}
-
-/// FNV-1a: paths are short, and the cache below is not exposed to chosen keys in a way
-/// that matters (a collision costs a comparison, and the cache is bounded).
-#[derive(Default)]
-pub(crate) struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type NameCache = HashMap<Box<str>, Option<FieldName>, BuildHasherDefault<Fnv>>;
-
-/// The most paths a thread's cache holds before it starts over; real logs have a few
-/// hundred distinct paths, hostile ones can have any number.
-const CACHE_LIMIT: usize = 8192;
-
-thread_local! {
-    static NAMES: RefCell<NameCache> = RefCell::new(NameCache::default());
-}
-
-/// `keymap`'s name for `path`, remembered per thread: the same few hundred paths come back
-/// in every record of a log, and mapping them anew means several substring searches each.
-/// One cache serves one map per thread (the EVTX map, the only caller).
-pub(crate) fn cached_name<K: KeyMap + ?Sized>(keymap: &K, path: &str) -> Option<FieldName> {
-    NAMES.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if let Some(name) = cache.get(path) {
-            return name.clone();
-        }
-        let name = keymap.map(path).map(|name| FieldName::from(name.as_ref()));
-        if cache.len() >= CACHE_LIMIT {
-            cache.clear();
-        }
-        cache.insert(path.into(), name.clone());
-        name
-    })
 }
 
 /// Keeps dotted paths as they are.

@@ -117,7 +117,7 @@ impl<'a> Input<'a> {
 
     /// The input as a buffered reader from its first byte.
     pub fn into_reader(self) -> Box<dyn BufRead + 'a> {
-        const CAPACITY: usize = 256 * 1024;
+        const CAPACITY: usize = 64 * 1024;
         match self.data {
             Data::File(file) => Box::new(BufReader::with_capacity(CAPACITY, file)),
             Data::Owned(bytes) => Box::new(Cursor::new(bytes)),

@@ -45,6 +45,8 @@ pub trait Reader: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
     /// Worker threads a reader may use inside one input (EVTX chunks); 1 reads inline.
+    /// The first EVTX input read with more than one thread sizes rayon's global pool to
+    /// this, unless the application built that pool already.
     pub threads: usize,
     /// The year for syslog timestamps that have none; by default it is guessed from the
     /// input's modification time.

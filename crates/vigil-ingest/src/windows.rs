@@ -76,7 +76,15 @@ pub(crate) struct EvtxJson;
 
 impl KeyMap for EvtxJson {
     fn name(&self, path: &str) -> Option<vigil_event::FieldName> {
-        crate::flatten::cached_name(self, path)
+        // Most leaves are plain `EventData` fields: their name is the key.
+        if let Some(rest) = path.strip_prefix("Event.EventData.")
+            && !rest.bytes().any(|b| b == b'.' || b == b'#')
+            && !is_system_name(rest)
+        {
+            return Some(vigil_event::FieldName::from(rest));
+        }
+        self.map(path)
+            .map(|name| vigil_event::FieldName::from(name.as_ref()))
     }
 
     fn map<'p>(&self, path: &'p str) -> Option<Cow<'p, str>> {
@@ -125,10 +133,26 @@ fn system_leaf(rest: &str) -> Cow<'_, str> {
     if let Some(name) = known {
         return Cow::Borrowed(name);
     }
-    if let Some((element, attribute)) = rest.split_once(".#attributes.") {
+    if let Some((element, attribute)) = split_attribute(rest) {
         return Cow::Owned(format!("{element}_{attribute}"));
     }
     Cow::Borrowed(rest.strip_suffix(".#text").unwrap_or(rest))
+}
+
+/// Splits `Element.#attributes.Name` into `("Element", "Name")`. Searches for `#` with
+/// `memchr` rather than for the whole pattern, which is slower to set up than to run on
+/// names this short.
+fn split_attribute(path: &str) -> Option<(&str, &str)> {
+    const MARK: &str = "#attributes.";
+    let mut from = 0;
+    while let Some(offset) = path[from..].find('#') {
+        let at = from + offset;
+        if at > 0 && path.as_bytes()[at - 1] == b'.' && path[at..].starts_with(MARK) {
+            return Some((&path[..at - 1], &path[at + MARK.len()..]));
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// The name of a leaf under an event-data section (`EventData`, the `UserData` root).
@@ -142,7 +166,7 @@ fn data_leaf<'p>(section: &str, rest: &'p str) -> Option<Cow<'p, str>> {
             return None;
         }
         Cow::Owned(format!("{section}_{attribute}"))
-    } else if let Some((element, attribute)) = rest.split_once(".#attributes.") {
+    } else if let Some((element, attribute)) = split_attribute(rest) {
         if attribute.starts_with("xmlns") {
             return None;
         }
@@ -244,6 +268,25 @@ mod tests {
             name("Event.RenderingInfo.Message").as_deref(),
             Some("RenderingInfo.Message")
         );
+    }
+
+    #[test]
+    fn the_fast_path_names_like_the_full_rules() {
+        for path in [
+            "Event.EventData.CommandLine",
+            "Event.EventData.Channel",
+            "Event.EventData.Data.#text",
+            "Event.EventData.Data.#attributes.Name",
+            "Event.System.Provider.#attributes.Name",
+            "Event.System.Foo.#attributes.Bar",
+            "Event.UserData.X.#attributes.xmlns",
+        ] {
+            let slow = EvtxJson.map(path).map(Cow::into_owned);
+            let fast = EvtxJson.name(path).map(|n| n.to_string());
+            assert_eq!(slow, fast, "{path}");
+        }
+        assert_eq!(split_attribute("A#b.#attributes.C"), Some(("A#b", "C")));
+        assert_eq!(split_attribute("A.#text"), None);
     }
 
     #[test]

@@ -19,18 +19,13 @@ use crate::progress::Progress;
 
 /// Events are serialized into a block per worker and handed to the output when the block
 /// reaches this size, so threads rarely contend for the output lock.
-const BLOCK: usize = 256 * 1024;
+const BLOCK: usize = 64 * 1024;
 
 pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcome> {
     let threads = global
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
         .max(1);
-    // EVTX chunks are parsed on rayon's pool; size it like the rest of the run. It can only
-    // be set once per process, which is fine for a command line.
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global();
     let options = ReadOptions {
         threads,
         year: args.year,

@@ -55,10 +55,19 @@ impl Reader for EvtxReader {
         let chunks = scan_chunks(&mut data).map_err(|e| IngestError::io(&path, e))?;
         data.seek(SeekFrom::Start(0))
             .map_err(|e| IngestError::io(&path, e))?;
+        // One chunk gains nothing from a pool of workers.
+        let threads = if chunks.len() > 1 {
+            options.threads.max(1)
+        } else {
+            1
+        };
+        if threads > 1 {
+            start_chunk_pool(threads);
+        }
         let settings = ParserSettings::default()
             .validate_checksums(true)
             .indent(false)
-            .num_threads(options.threads.max(1));
+            .num_threads(threads);
         let mut parser = EvtxParser::from_read_seek(data)
             .map_err(|e| IngestError::Invalid {
                 path: path.clone(),
@@ -97,6 +106,19 @@ impl Reader for EvtxReader {
         }
         Ok(())
     }
+}
+
+/// Sizes rayon's global pool, where the `evtx` crate parses chunks, the first time a file
+/// is read with several threads. Starting the pool costs most of a millisecond, so it is
+/// started only when an EVTX file needs it; an application that built the global pool
+/// itself keeps its pool.
+fn start_chunk_pool(threads: usize) {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global();
+    });
 }
 
 /// Turns one record from the parser into an event, on the parser's worker thread.
