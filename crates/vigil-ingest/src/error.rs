@@ -69,6 +69,12 @@ impl IngestError {
         }
     }
 
+    /// The message with every cause it carries, joined by `: `, for reports that must say
+    /// everything on one line.
+    pub fn detail(&self) -> String {
+        chain(self)
+    }
+
     /// The display path of the input the error is about, when there is one.
     pub fn path(&self) -> Option<&str> {
         match self {

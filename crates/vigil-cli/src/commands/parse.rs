@@ -117,7 +117,7 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
             && !summary.skipped
         {
             outcome = Outcome::Partial;
-            eprintln!("error: {}", failure_text(failure));
+            eprintln!("error: {}", failure.detail());
         }
         if summary.errors > 0 {
             outcome = Outcome::Partial;
@@ -177,20 +177,6 @@ impl Drop for ErrorTally<'_> {
             list.push((std::mem::take(&mut self.path), self.hidden));
         }
     }
-}
-
-fn failure_text(failure: &IngestError) -> String {
-    let mut text = failure.to_string();
-    let mut source = std::error::Error::source(failure);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 fn time_zone(name: &str) -> anyhow::Result<TimeZone> {
@@ -342,7 +328,7 @@ impl<'a> Report<'a> {
                     records: s.records,
                     events: s.events,
                     errors: s.errors,
-                    error: s.failure.as_ref().map(failure_text),
+                    error: s.failure.as_ref().map(IngestError::detail),
                     skipped: s.skipped,
                 }
             })

@@ -29,29 +29,47 @@ impl Layout {
     }
 }
 
-/// A time as the line gives it: whole, or a BSD timestamp without a year.
+/// A time as the line gives it: whole, or a BSD date and clock that may lack a year.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Stamp {
     Full(Timestamp),
-    NoYear {
-        month: i8,
-        day: i8,
-        hour: i8,
-        minute: i8,
-        second: i8,
-        nanos: i32,
-    },
-    WithYear {
-        year: i16,
-        month: i8,
-        day: i8,
-        hour: i8,
-        minute: i8,
-        second: i8,
-        nanos: i32,
-    },
+    Civil(CivilStamp),
     /// RFC 5424's `-`.
     Nil,
+}
+
+/// A BSD timestamp: a local date and clock, with the year when the line has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CivilStamp {
+    pub(crate) year: Option<i16>,
+    pub(crate) month: i8,
+    pub(crate) day: i8,
+    pub(crate) hour: i8,
+    pub(crate) minute: i8,
+    pub(crate) second: i8,
+    pub(crate) nanos: i32,
+}
+
+impl CivilStamp {
+    /// The instant in `year` (the stamp's own year wins) read in `tz`.
+    pub(crate) fn timestamp(&self, year: i16, tz: &TimeZone) -> Result<Timestamp, &'static str> {
+        // Leap seconds are written as :60; they are read as the last second of the minute.
+        let second = self.second.min(59);
+        let year = self.year.unwrap_or(year);
+        jiff::civil::DateTime::new(
+            year,
+            self.month,
+            self.day,
+            self.hour,
+            self.minute,
+            second,
+            self.nanos,
+        )
+        .map_err(|_| "the date or time is out of range")?
+        .to_zoned(tz.clone())
+        .map(|z| z.timestamp())
+        .map_err(|_| "the date or time is out of range")
+    }
 }
 
 /// The parts of a syslog line.
@@ -165,26 +183,15 @@ fn parse_stamp<'a>(text: &'a str, tz: &TimeZone) -> Result<(Stamp, &'a str, bool
         year = after[1..5].parse::<i16>().ok();
         after = &after[5..];
     }
-    let month = month as i8 + 1;
-    let stamp = match year {
-        Some(year) => Stamp::WithYear {
-            year,
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            nanos,
-        },
-        None => Stamp::NoYear {
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            nanos,
-        },
-    };
+    let stamp = Stamp::Civil(CivilStamp {
+        year,
+        month: month as i8 + 1,
+        day,
+        hour,
+        minute,
+        second,
+        nanos,
+    });
     Ok((stamp, after, false))
 }
 
@@ -419,14 +426,15 @@ mod tests {
         assert_eq!(h.message, "Invalid user webmaster from 173.234.31.186");
         assert_eq!(
             h.stamp,
-            Stamp::NoYear {
+            Stamp::Civil(CivilStamp {
+                year: None,
                 month: 12,
                 day: 10,
                 hour: 6,
                 minute: 55,
                 second: 46,
                 nanos: 0
-            }
+            })
         );
     }
 
@@ -438,11 +446,12 @@ mod tests {
         assert_eq!(h.procid, Some("19939"));
         assert!(matches!(
             h.stamp,
-            Stamp::NoYear {
+            Stamp::Civil(CivilStamp {
+                year: None,
                 month: 6,
                 day: 4,
                 ..
-            }
+            })
         ));
     }
 
@@ -470,20 +479,21 @@ mod tests {
         let h = p("Jan 05 2024 01:02:03 fw1 %ASA-6-302013: Built");
         assert!(matches!(
             h.stamp,
-            Stamp::WithYear {
-                year: 2024,
+            Stamp::Civil(CivilStamp {
+                year: Some(2024),
                 month: 1,
                 day: 5,
                 ..
-            }
+            })
         ));
         let h = p("Jan  5 01:02:03.250 host app: x");
         assert!(matches!(
             h.stamp,
-            Stamp::NoYear {
+            Stamp::Civil(CivilStamp {
+                year: None,
                 nanos: 250_000_000,
                 ..
-            }
+            })
         ));
     }
 

@@ -11,7 +11,6 @@
 pub(crate) mod auth;
 pub(crate) mod header;
 
-use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use vigil_event::{Event, Fields, Location, Origin, SourcePath, Text, Timestamp, Value};
 
@@ -138,26 +137,13 @@ pub(crate) fn to_event(
     let timestamp = match header.stamp {
         Stamp::Full(t) => Some(t),
         Stamp::Nil => None,
-        Stamp::NoYear {
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            nanos,
-        } => {
-            let year = years.year_for(month);
-            Some(civil_time(year, month, day, hour, minute, second, nanos, tz).map_err(error)?)
+        Stamp::Civil(civil) => {
+            let year = match civil.year {
+                Some(year) => year,
+                None => years.year_for(civil.month),
+            };
+            Some(civil.timestamp(year, tz).map_err(error)?)
         }
-        Stamp::WithYear {
-            year,
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            nanos,
-        } => Some(civil_time(year, month, day, hour, minute, second, nanos, tz).map_err(error)?),
     };
     let mut fields = Fields::with_capacity(16);
     header_fields(&header, &mut fields);
@@ -206,26 +192,6 @@ pub(crate) fn header_fields(header: &Header<'_>, fields: &mut Fields) {
         }
     }
     fields.push(names::MESSAGE, Value::from(header.message));
-}
-
-#[allow(clippy::too_many_arguments)]
-fn civil_time(
-    year: i16,
-    month: i8,
-    day: i8,
-    hour: i8,
-    minute: i8,
-    second: i8,
-    nanos: i32,
-    tz: &TimeZone,
-) -> std::result::Result<Timestamp, &'static str> {
-    // Leap seconds are written as :60; they are read as the last second of the minute.
-    let second = second.min(59);
-    DateTime::new(year, month, day, hour, minute, second, nanos)
-        .map_err(|_| "the date or time is out of range")?
-        .to_zoned(tz.clone())
-        .map(|z| z.timestamp())
-        .map_err(|_| "the date or time is out of range")
 }
 
 /// Supplies the year BSD timestamps leave out.
