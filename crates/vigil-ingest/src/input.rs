@@ -169,6 +169,16 @@ impl Read for Seekable<'_> {
     }
 }
 
+impl Seekable<'_> {
+    /// Whether reads count as progress through the input (a reader that first skims its
+    /// input, as the EVTX reader reads chunk headers, turns counting off meanwhile).
+    pub fn count_progress(&mut self, on: bool) {
+        if let Seekable::File(file) = self {
+            file.counting = on;
+        }
+    }
+}
+
 impl Seek for Seekable<'_> {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
         match self {
@@ -186,6 +196,7 @@ pub struct CountingFile {
     position: u64,
     furthest: u64,
     progress: Option<Arc<AtomicU64>>,
+    counting: bool,
 }
 
 impl CountingFile {
@@ -195,12 +206,13 @@ impl CountingFile {
             position: 0,
             furthest: 0,
             progress,
+            counting: true,
         }
     }
 
     fn advance(&mut self, n: u64) {
         self.position += n;
-        if self.position > self.furthest {
+        if self.counting && self.position > self.furthest {
             if let Some(progress) = &self.progress {
                 progress.fetch_add(self.position - self.furthest, Ordering::Relaxed);
             }

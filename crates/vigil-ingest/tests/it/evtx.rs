@@ -128,6 +128,45 @@ fn assert_chunk_3_lost_and_the_rest_intact(read: &crate::Read) {
         error.contains("damaged.evtx: chunk 3, offset 0x00031000"),
         "{error}"
     );
+    // Events say which chunk they came from.
+    assert!(
+        read.events
+            .iter()
+            .all(|e| e.origin.location.chunk.is_some())
+    );
+}
+
+#[test]
+fn a_chunk_with_a_zeroed_header_but_records_is_counted() {
+    let Some((_dir, path)) = damaged_copy(|b| {
+        for byte in &mut b[chunk_start(3)..chunk_start(3) + 512] {
+            *byte = 0;
+        }
+    }) else {
+        return;
+    };
+    let read = read_paths(&[&path], ReadOptions::default());
+    assert_chunk_3_lost_and_the_rest_intact(&read);
+}
+
+#[test]
+fn two_damaged_chunks_in_a_row_cost_both_and_only_them() {
+    let Some((_dir, path)) = damaged_copy(|b| {
+        for chunk in [3, 4] {
+            for byte in &mut b[chunk_start(chunk)..chunk_start(chunk) + 64] {
+                *byte = 0xee;
+            }
+        }
+    }) else {
+        return;
+    };
+    let read = read_paths(&[&path], ReadOptions::default());
+    let summary = &read.summaries[0];
+    assert_eq!(summary.records, 869);
+    // Chunks 3 and 4 hold records 288..=451.
+    assert_eq!(summary.errors, 451 - 288 + 1);
+    let expected: BTreeSet<i64> = (1..=869).filter(|id| !(288..=451).contains(id)).collect();
+    assert_eq!(record_ids(&read), expected);
 }
 
 #[test]
@@ -181,7 +220,10 @@ fn a_truncated_file_reports_what_it_lost() {
     let summary = &read.summaries[0];
     assert_eq!(summary.records, summary.events + summary.errors);
     assert_eq!(summary.events, 787, "chunks 0..=8 are whole");
-    assert!(summary.errors >= 1, "the cut chunk is reported");
+    assert_eq!(
+        summary.errors, 82,
+        "the cut chunk's records (788..=869) are reported"
+    );
 }
 
 #[test]
