@@ -160,13 +160,10 @@ impl Shape {
                     }
                 }
                 windows::coerce_system_numbers(fields);
-                // `UtcTime` is what Sysmon states in UTC; exports often write `TimeCreated`
-                // in local time.
-                set_time(
-                    event,
-                    &["UtcTime", "@timestamp", "EventTime", "TimeCreated"],
-                    tz,
-                );
+                // `UtcTime` is what Sysmon states, in UTC whatever `--timezone` says;
+                // exports often write `TimeCreated` in local time.
+                set_time(event, &["UtcTime"], &TimeZone::UTC);
+                set_time(event, &["@timestamp", "EventTime", "TimeCreated"], tz);
                 set_host(event, &[windows::COMPUTER]);
             }
             Shape::Ecs | Shape::Generic => {
@@ -424,6 +421,18 @@ mod tests {
         assert_eq!(
             WinlogbeatKeys.map("process.command_line").unwrap(),
             "process.command_line"
+        );
+    }
+
+    #[test]
+    fn sysmon_utc_time_ignores_the_local_zone() {
+        let mut event = vigil_event::Event::new(vigil_event::Origin::default(), "json");
+        event.push("UtcTime", Value::from("2020-10-18 23:50:05.910"));
+        event.push("TimeCreated", Value::from("2020-10-18 07:50:06.220"));
+        Shape::FlatWindows.finish(&mut event, &TimeZone::fixed(jiff::tz::offset(-8)));
+        assert_eq!(
+            event.timestamp.unwrap().to_string(),
+            "2020-10-18T23:50:05.91Z"
         );
     }
 }

@@ -115,7 +115,7 @@ impl<R: BufRead> Splitter<R> {
             line: self.line,
             offset: self.offset,
         };
-        if self.layout == Layout::Lines || first != b'{' {
+        if first != b'{' {
             return self.take_line(start, first).map(Some);
         }
         self.take_object(start).map(Some)
@@ -177,6 +177,9 @@ impl<R: BufRead> Splitter<R> {
         let mut escaped = false;
         let mut too_long = false;
         let mut multiline = false;
+        // A line break inside a string: never valid JSON, so the record is broken, and the
+        // string is taken to end there, so the records after it are found again.
+        let mut broken_string = false;
         loop {
             let Some(byte) = self.peek()? else {
                 let kind = if too_long {
@@ -207,12 +210,27 @@ impl<R: BufRead> Splitter<R> {
                     raw.bytes.clear();
                 }
             }
+            if byte == b'\n' && self.layout == Layout::Lines {
+                // In JSON Lines a record never spans lines.
+                while raw.bytes.last().is_some_and(|b| matches!(b, b'\n' | b'\r')) {
+                    raw.bytes.pop();
+                }
+                return Ok(Piece::Error(
+                    raw,
+                    RecordErrorKind::IncompleteJson("the line ends before the record is closed"),
+                ));
+            }
             if in_string {
                 match (escaped, byte) {
+                    (_, b'\n') => {
+                        broken_string = true;
+                        in_string = false;
+                        escaped = false;
+                        multiline = true;
+                    }
                     (true, _) => escaped = false,
                     (false, b'\\') => escaped = true,
                     (false, b'"') => in_string = false,
-                    (false, b'\n') => multiline = true,
                     _ => {}
                 }
                 continue;
@@ -247,11 +265,18 @@ impl<R: BufRead> Splitter<R> {
                 },
             ));
         }
-        // In JSON Lines, the rest of the line belongs to this record.
+        if broken_string {
+            return Ok(Piece::Error(
+                raw,
+                RecordErrorKind::IncompleteJson("a string runs past the end of its line"),
+            ));
+        }
+        // In JSON Lines, the rest of the line belongs to this record, unless it is the next
+        // object (`{...}{...}`, as Kinesis Firehose concatenates them).
         if self.layout == Layout::Lines {
             loop {
                 match self.peek()? {
-                    Some(b'\n') | None => break,
+                    Some(b'\n' | b'{') | None => break,
                     Some(b) if b.is_ascii_whitespace() => self.bump(b),
                     Some(_) => {
                         let rest = Raw {
@@ -327,7 +352,13 @@ mod tests {
     fn a_broken_line_costs_one_record() {
         let got = split("{\"a\":1}\n{\"b\":\n{\"c\":3}\n");
         assert_eq!(got.len(), 3);
-        assert_eq!(got[1], Ok(("{\"b\":".into(), 2, 8)));
+        assert_eq!(
+            got[1],
+            Err(
+                "{\"b\":@2: incomplete JSON value: the line ends before the record is closed"
+                    .into()
+            )
+        );
         assert_eq!(got[2], Ok(("{\"c\":3}".into(), 3, 14)));
     }
 
@@ -367,6 +398,39 @@ mod tests {
         assert!(is_record_separator(b"Record 1"));
         assert!(!is_record_separator(b"Record x"));
         assert!(matches!(&got[2], Err(e) if e.starts_with("not json@3")));
+    }
+
+    #[test]
+    fn objects_side_by_side_on_a_line_are_separate_records() {
+        let got = split("{\"a\":1}{\"b\":2} {\"c\":3}\n{\"d\":4}\n");
+        let records: Vec<_> = got.iter().map(|r| r.as_ref().unwrap().0.clone()).collect();
+        assert_eq!(
+            records,
+            ["{\"a\":1}", "{\"b\":2}", "{\"c\":3}", "{\"d\":4}"]
+        );
+    }
+
+    #[test]
+    fn an_unterminated_string_costs_its_record_only() {
+        // JSON Lines.
+        let got = split("{\"a\":1}\n{\"b\":\"oops}\n{\"c\":3}\n");
+        assert_eq!(got.len(), 3);
+        assert!(
+            matches!(&got[1], Err(e) if e.contains("line ends")),
+            "{got:?}"
+        );
+        assert_eq!(got[2], Ok(("{\"c\":3}".into(), 3, 20)));
+        // Pretty-printed.
+        let got = split("{\n  \"a\": \"oops\n}\n{\n  \"b\": 2\n}\n");
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(
+            matches!(&got[0], Err(e) if e.contains("string runs past")),
+            "{got:?}"
+        );
+        assert!(
+            matches!(&got[1], Ok((r, 4, _)) if r.contains("\"b\": 2")),
+            "{got:?}"
+        );
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub(crate) fn parse(program: &str, message: &str, fields: &mut Fields) {
     match base {
         "sshd" | "sshd-session" | "sshd-auth" => sshd(message, fields),
         "sudo" => sudo(message, fields),
-        "su" => su(message, fields),
+        "su" | "runuser" => su(message, fields),
         "useradd" | "usermod" | "userdel" | "groupadd" | "groupdel" | "groupmod" | "passwd"
         | "chpasswd" | "gpasswd" | "chage" => shadow(message, fields),
         _ => {}
@@ -318,6 +318,23 @@ fn sshd(message: &str, fields: &mut Fields) {
         if let Some((_, rest)) = message.rsplit_once(" from ") {
             address_and_port(fields, rest);
         }
+    } else if let Some(rest) = message.strip_prefix("PAM: Authentication failure for ") {
+        // RHEL: `error: PAM: Authentication failure for [illegal user] X from HOST`
+        event(fields, "pam_authentication_failure", Some(FAILURE));
+        let rest = match rest.strip_prefix("illegal user ") {
+            Some(rest) => {
+                fields.insert(SSH_INVALID_USER, Value::Bool(true));
+                rest
+            }
+            None => rest,
+        };
+        match rest.rsplit_once(" from ") {
+            Some((user, host)) => {
+                set(fields, USER, user);
+                source_host(fields, host);
+            }
+            None => set(fields, USER, rest),
+        }
     } else if let Some(rest) = message.strip_prefix("PAM ")
         && let Some((_, rest)) = rest.split_once(" more authentication failures;")
     {
@@ -440,8 +457,17 @@ fn sudo(message: &str, fields: &mut Fields) {
     let Some((user, rest)) = message.split_once(" : ") else {
         return;
     };
-    set(fields, USER, user.trim());
-    let mut parts = rest.split(" ; ");
+    // `COMMAND=` is always last and its value is the user's to choose: everything after it
+    // is the command, however many ` ; ` it holds, and only what comes before it is read
+    // as `KEY=value` pairs.
+    let (pairs, command) = match rest.split_once(" ; COMMAND=") {
+        Some((pairs, command)) => (pairs, Some(command)),
+        None => match rest.strip_prefix("COMMAND=") {
+            Some(command) => ("", Some(command)),
+            None => (rest, None),
+        },
+    };
+    let mut parts = pairs.split(" ; ");
     let first = parts.clone().next().unwrap_or("");
     let (action, outcome) = if first.contains("incorrect password attempt") {
         let attempts = first.split(' ').next().and_then(|n| n.parse::<i64>().ok());
@@ -457,12 +483,13 @@ fn sudo(message: &str, fields: &mut Fields) {
         parts.next();
         set(fields, REASON, first);
         ("sudo_command_denied", FAILURE)
-    } else if first.contains('=') {
+    } else if first.contains('=') || command.is_some() {
         ("sudo_command", SUCCESS)
     } else {
         return;
     };
     event(fields, action, Some(outcome));
+    set(fields, USER, user.trim());
     for part in parts {
         let Some((key, value)) = part.split_once('=') else {
             continue;
@@ -472,9 +499,11 @@ fn sudo(message: &str, fields: &mut Fields) {
             "PWD" => set(fields, WORKING_DIRECTORY, value),
             "USER" => set(fields, EFFECTIVE_USER, value),
             "GROUP" => set(fields, GROUP, value),
-            "COMMAND" => set(fields, COMMAND_LINE, value),
             _ => {}
         }
+    }
+    if let Some(command) = command {
+        set(fields, COMMAND_LINE, command);
     }
 }
 
@@ -491,6 +520,13 @@ fn su(message: &str, fields: &mut Fields) {
                 return;
             };
             (target, user, FAILURE, None)
+        } else if let Some(rest) = message.strip_prefix("FAILED SU (to ") {
+            // util-linux: `FAILED SU (to root) bob on pts/0`
+            let Some((target, rest)) = rest.split_once(") ") else {
+                return;
+            };
+            let (user, tty) = rest.split_once(" on ").unwrap_or((rest, ""));
+            (target, user, FAILURE, Some(tty))
         } else if let Some(rest) = message.strip_prefix("(to ") {
             // `(to root) bob on pts/0`
             let Some((target, rest)) = rest.split_once(") ") else {
@@ -584,6 +620,15 @@ fn shadow(message: &str, fields: &mut Fields) {
         event(fields, "password_changed", Some(SUCCESS));
         set(fields, USER, user);
         set(fields, PAM_BY, rest.trim_end_matches('\''));
+    } else if let Some(rest) = message.strip_prefix("user ")
+        && let Some((user, rest)) = rest.split_once(" added by ")
+        && let Some((by, group)) = rest.split_once(" to group ")
+    {
+        // gpasswd: `user bob added by root to group sudo`
+        event(fields, "user_added_to_group", Some(SUCCESS));
+        set(fields, USER, user);
+        set(fields, GROUP, group.trim());
+        set(fields, PAM_BY, by);
     } else if let Some(rest) = message.strip_prefix("lock user '") {
         event(fields, "user_locked", Some(SUCCESS));
         set(fields, USER, rest.split('\'').next().unwrap_or(rest));
@@ -886,5 +931,57 @@ mod tests {
         assert!(parsed("sshd", "Server listening on 0.0.0.0 port 22.").is_empty());
         assert!(parsed("kernel", "eth0: link up").is_empty());
         assert!(parsed("sudo", "no colon here").is_empty());
+        assert!(
+            parsed("sudo", "bob : something unknown").is_empty(),
+            "no user without a known message"
+        );
+    }
+
+    #[test]
+    fn dialects_found_in_review() {
+        // The command is everything after `COMMAND=`, separators and fake pairs included.
+        assert_fields!(
+            "sudo",
+            "bob : TTY=pts/0 ; PWD=/home/bob ; USER=root ; COMMAND=/bin/sh -c id ; USER=nobody ; PWD=/",
+            [
+                (COMMAND_LINE, "/bin/sh -c id ; USER=nobody ; PWD=/"),
+                (EFFECTIVE_USER, "root"),
+                (WORKING_DIRECTORY, "/home/bob"),
+            ]
+        );
+        assert_fields!(
+            "su",
+            "FAILED SU (to root) bob on pts/0",
+            [
+                (USER, "bob"),
+                (EFFECTIVE_USER, "root"),
+                (OUTCOME, "failure"),
+                (SU_TTY, "pts/0"),
+            ]
+        );
+        assert_fields!(
+            "runuser",
+            "(to postgres) root on none",
+            [(USER, "root"), (EFFECTIVE_USER, "postgres")]
+        );
+        assert_fields!(
+            "gpasswd",
+            "user bob added by root to group sudo",
+            [
+                (ACTION, "user_added_to_group"),
+                (USER, "bob"),
+                (GROUP, "sudo"),
+            ]
+        );
+        assert_fields!(
+            "sshd",
+            "error: PAM: Authentication failure for illegal user admin from 192.0.2.7",
+            [
+                (ACTION, "pam_authentication_failure"),
+                (USER, "admin"),
+                (SOURCE_IP, "192.0.2.7"),
+                (SSH_INVALID_USER, "true"),
+            ]
+        );
     }
 }

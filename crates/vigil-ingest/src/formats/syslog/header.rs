@@ -142,6 +142,11 @@ fn parse_stamp<'a>(text: &'a str, tz: &TimeZone) -> Result<(Stamp, &'a str, bool
     let bytes = text.as_bytes();
     if bytes.len() >= 4 && bytes[..4].iter().all(u8::is_ascii_digit) {
         let end = text.find(' ').unwrap_or(text.len());
+        // A date and a time: a date alone (`2024-05-01 10:00:00 ...`, as dpkg.log writes)
+        // is not a syslog stamp.
+        if !text[..end].contains('T') {
+            return Err("the leading date has no time (expected 2024-05-01T10:00:00...)");
+        }
         let t =
             parse_timestamp(&text[..end], tz).map_err(|_| "the leading date is not ISO 8601")?;
         return Ok((Stamp::Full(t), &text[end..], true));
@@ -275,6 +280,7 @@ fn parse_5424<'a>(
     let (stamp_text, rest) = split_word(text);
     let stamp = match stamp_text {
         "-" => Stamp::Nil,
+        t if !t.contains('T') => return Err("the RFC 5424 timestamp has no time"),
         t => Stamp::Full(
             parse_timestamp(t, tz).map_err(|_| "the RFC 5424 timestamp is not RFC 3339")?,
         ),
@@ -336,10 +342,13 @@ pub(crate) fn structured_params(sd: &str) -> Vec<(&str, &str, String)> {
     let mut out = Vec::new();
     let mut rest = sd;
     while let Some(element) = rest.strip_prefix('[') {
-        let (id, mut params) = split_word(element);
-        let id = id.trim_end_matches(']');
+        let id_end = element.find([' ', ']']).unwrap_or(element.len());
+        let (id, mut params) = element.split_at(id_end);
         loop {
             params = params.trim_start_matches(' ');
+            if params.starts_with(']') {
+                break;
+            }
             let Some(eq) = params.find("=\"") else { break };
             let name = &params[..eq];
             let value_start = &params[eq + 2..];
@@ -558,5 +567,20 @@ mod tests {
         assert!(parse("Jan 1x 00:00:00 h", &TimeZone::UTC).is_err());
         assert!(parse("Jan 10 0:00:00 h", &TimeZone::UTC).is_err());
         assert!(parse("<1>1 garbage h a p m - x", &TimeZone::UTC).is_err());
+    }
+
+    #[test]
+    fn structured_data_ids_end_at_a_space_or_bracket_and_dates_need_times() {
+        let params = structured_params(r#"[a][b x="1"][c@1 y="2" z="3"]"#);
+        assert_eq!(
+            params,
+            vec![
+                ("b", "x", "1".to_string()),
+                ("c@1", "y", "2".to_string()),
+                ("c@1", "z", "3".to_string())
+            ]
+        );
+        assert!(parse("2024-05-01 10:00:00 host app: msg", &TimeZone::UTC).is_err());
+        assert!(parse("<13>1 2024-05-01 host app - - - msg", &TimeZone::UTC).is_err());
     }
 }
