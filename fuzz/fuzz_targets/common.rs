@@ -1,8 +1,9 @@
-//! What every target checks: reading never panics, and every record is accounted for.
+//! What every target checks: reading never panics, every event serializes, and the records
+//! an input is said to hold match a count taken independently of the reader.
 
 use std::ops::ControlFlow;
 
-use vigil_ingest::{Ingest, Input, ReadOptions};
+use vigil_ingest::{Ingest, Input, InputSummary, ReadOptions};
 
 /// Options that keep hostile inputs from using much memory.
 fn options() -> ReadOptions {
@@ -15,9 +16,8 @@ fn options() -> ReadOptions {
     }
 }
 
-/// Reads `data` with the reader called `format` (or detected, with archives opened) and
-/// checks the accounting of every input.
-pub fn read(data: &[u8], format: Option<&str>) {
+/// Reads `data` with the reader called `format` (or detected, with archives opened).
+pub fn read(data: &[u8], format: Option<&str>) -> Vec<InputSummary> {
     let mut ingest = Ingest::new(options());
     if let Some(format) = format {
         ingest = ingest.force_format(format).expect("a known reader");
@@ -34,4 +34,13 @@ pub fn read(data: &[u8], format: Option<&str>) {
     for summary in &summaries {
         assert_eq!(summary.records, summary.events + summary.errors);
     }
+    summaries
+}
+
+/// Lines that hold more than whitespace: each is one record of a line-based format.
+pub fn non_blank_lines(data: &[u8]) -> u64 {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    data.split(|&b| b == b'\n')
+        .filter(|line| !String::from_utf8_lossy(line).trim().is_empty())
+        .count() as u64
 }

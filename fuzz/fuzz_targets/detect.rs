@@ -4,4 +4,6 @@
 #[path = "common.rs"]
 mod common;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| common::read(data, None));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    common::read(data, None);
+});

@@ -1,7 +1,9 @@
-//! The evtx reader never panics, and accounts for every record, whatever the bytes.
+//! The EVTX reader never panics, and accounts for every record, whatever the bytes.
 #![no_main]
 
 #[path = "common.rs"]
 mod common;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| common::read(data, Some("evtx")));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    common::read(data, Some("evtx"));
+});

@@ -34,13 +34,13 @@ fn main() -> ExitCode {
         Ok(Outcome::Partial) => ExitCode::from(1),
         Err(error) => {
             if let Some(usage) = error.downcast_ref::<args::UsageError>() {
-                eprintln!("error: {usage}");
+                output::say!("error: {usage}");
                 return ExitCode::from(2);
             }
             if output::is_broken_pipe(&error) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {error:#}");
+            output::say!("error: {error:#}");
             ExitCode::from(1)
         }
     }

@@ -78,6 +78,30 @@ impl SharedOutput {
     }
 }
 
+/// Writes a line to stderr. A closed stderr (`vigil ... 2>&1 | head`) is not an error worth
+/// dying for: the line is dropped.
+pub(crate) fn say_line(line: std::fmt::Arguments<'_>) {
+    let mut err = io::stderr().lock();
+    let _ = err.write_fmt(line);
+    let _ = err.write_all(b"\n");
+}
+
+/// `eprintln!` that never panics: see [`say_line`].
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::output::say_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use say;
+
+/// Flushes `out`; a closed pipe is not an error (the reader took what it wanted).
+pub(crate) fn finish_quietly(out: SharedOutput) -> io::Result<()> {
+    match out.finish() {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
 /// Whether `error` is a write to a closed pipe, which ends the command quietly.
 pub(crate) fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error

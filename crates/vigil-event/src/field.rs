@@ -174,9 +174,12 @@ impl Fields {
         Some(self.values.remove(i))
     }
 
-    /// Renames the field at `old` to `new`, keeping its place. Returns whether it existed.
-    /// A field already called `new` is left as it is.
+    /// Renames the field at `old` to `new`, keeping its place. Returns whether it did:
+    /// nothing changes when `old` is absent or a field called `new` exists already.
     pub fn rename(&mut self, old: &str, new: &str) -> bool {
+        if self.position(name_hash(new), new).is_some() {
+            return false;
+        }
         let Some(i) = self.position(name_hash(old), old) else {
             return false;
         };
@@ -242,6 +245,10 @@ mod tests {
             .into_iter()
             .collect();
         assert!(f.rename("x", "z"));
+        assert!(
+            !f.rename("z", "y"),
+            "an existing name is not overwritten or duplicated"
+        );
         assert_eq!(f.get("x"), None);
         assert_eq!(f.get("z"), Some(&Value::Int(1)));
         assert_eq!(f.remove("y"), Some(Value::Int(2)));

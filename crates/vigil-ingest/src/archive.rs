@@ -1,9 +1,12 @@
 //! Archives read in place: gzip, zip, tar and tar.gz, nested up to [`MAX_DEPTH`] deep.
 //!
 //! Every member becomes an [`Input`] named `archive!member`. Members are streamed where the
-//! archive allows it; a member that must be held in memory (an EVTX file inside a gzip or
-//! tar stream, which its reader must seek in, or an archive inside an archive) is limited to
-//! [`ReadOptions::max_in_memory`](crate::ReadOptions::max_in_memory) so a small, hostile archive cannot exhaust memory.
+//! archive allows it; a member that must be held in memory (a zip member, an EVTX file
+//! inside a gzip or tar stream, which its reader must seek in, or a zip inside an archive)
+//! is refused beyond [`ReadOptions::max_in_memory`](crate::ReadOptions::max_in_memory)
+//! (4 GiB by default), so a small archive that inflates without end fails instead of
+//! exhausting memory. The limit is per input: nested archives and worker threads each hold
+//! their own.
 
 use std::io::{self, BufRead, BufReader, Read};
 

@@ -3,8 +3,8 @@
 //! Nested objects become dotted names (`{"source":{"ip":"1.2.3.4"}}` gives `source.ip`); a
 //! [`KeyMap`] then decides the final name of each leaf, which is how a format turns
 //! `Event.EventData.CommandLine` into the `CommandLine` Sigma rules expect. Arrays of scalars
-//! become [`Value::List`]; the fields of objects inside arrays are gathered per name into
-//! lists. An empty object becomes a null, so the name is not lost.
+//! become [`Value::List`]; the fields of objects inside arrays, and keys that repeat, are
+//! gathered per name into lists. An empty object becomes a null, so the name is not lost.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -63,11 +63,10 @@ impl<K: KeyMap> State<'_, '_, K> {
         let Some(name) = self.keymap.name(&self.path) else {
             return;
         };
-        if self.list_depth > 0 {
-            self.fields.append(name, value);
-        } else {
-            self.fields.push(name, value);
-        }
+        // A name seen before (inside an array, a key written twice, or two paths that map
+        // to one name) gathers its values into a list: a rule must see every value, or a
+        // second `CommandLine` could hide behind the first.
+        self.fields.append(name, value);
     }
 
     fn walk_map<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
@@ -317,6 +316,17 @@ mod tests {
                     ])
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn repeated_keys_keep_every_value() {
+        assert_eq!(
+            flat(r#"{"CommandLine":"benign","CommandLine":"evil"}"#),
+            vec![(
+                "CommandLine".into(),
+                Value::List(vec!["benign".into(), "evil".into()])
+            )]
         );
     }
 

@@ -2,7 +2,7 @@
 //! per-input accounting (`records = events + errors`).
 
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use vigil_event::SourcePath;
@@ -128,6 +128,9 @@ pub struct Ingest {
     forced: Option<&'static dyn Reader>,
     threads: usize,
     progress: Option<Arc<AtomicU64>>,
+    /// Set when a handler asks to stop (its consumer has gone away): no further input is
+    /// opened.
+    stopped: AtomicBool,
 }
 
 impl Ingest {
@@ -138,6 +141,7 @@ impl Ingest {
             options,
             forced: None,
             progress: None,
+            stopped: AtomicBool::new(false),
         }
     }
 
@@ -154,11 +158,21 @@ impl Ingest {
         self
     }
 
+    /// Whether a handler asked to stop, so some inputs were not read.
+    pub fn stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
+    }
+
     /// Reads every file of `plan`, several at once when the options allow more than one
     /// thread. `handler` is asked, per input, for the function that receives its records;
-    /// those functions run on the worker threads. Summaries come back in plan order, one
-    /// per input (an archive gives one per member), then one per path that could not be
-    /// walked.
+    /// those functions run on the worker threads. When one returns
+    /// [`ControlFlow::Break`], the run stops opening inputs. Summaries come back in plan
+    /// order, one per input read (an archive gives one per member), then one per path that
+    /// could not be walked.
+    ///
+    /// Threads go to files first: with many files each reads its EVTX chunks inline; a
+    /// lone big file gets every thread for its chunks. That keeps the chunks in flight, and
+    /// so memory, proportional to the thread count.
     pub fn run<F, H>(&self, plan: Plan, handler: F) -> Vec<InputSummary>
     where
         F: Fn(InputInfo<'_>) -> H + Sync,
@@ -169,13 +183,20 @@ impl Ingest {
         let done: Mutex<Vec<(usize, Vec<InputSummary>)>> =
             Mutex::new(Vec::with_capacity(files.len()));
         let workers = self.threads.min(files.len()).max(1);
+        let options = ReadOptions {
+            threads: (self.threads / workers).max(1),
+            ..self.options.clone()
+        };
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| {
                     loop {
+                        if self.stopped() {
+                            break;
+                        }
                         let index = next.fetch_add(1, Ordering::Relaxed);
                         let Some(file) = files.get(index) else { break };
-                        let summaries = self.read_file_guarded(file, &handler);
+                        let summaries = self.read_file(file, &options, &handler);
                         if let Ok(mut done) = done.lock() {
                             done.push((index, summaries));
                         }
@@ -195,31 +216,12 @@ impl Ingest {
         summaries
     }
 
-    /// Reads a file; a panic in a reader (a bug, never expected) abandons this file only.
-    fn read_file_guarded<F, H>(&self, file: &PlannedFile, handler: &F) -> Vec<InputSummary>
-    where
-        F: Fn(InputInfo<'_>) -> H + Sync,
-        H: FnMut(RecordResult) -> ControlFlow<()>,
-    {
-        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.read_file(file, handler)
-        }));
-        read.unwrap_or_else(|panic| {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a reader panicked".to_string());
-            let path: SourcePath = file.path.display().to_string().into();
-            tracing::error!(path = %path, %message, "Reader failed; the file was abandoned.");
-            vec![InputSummary::failed(
-                path.clone(),
-                IngestError::Internal { path, message },
-            )]
-        })
-    }
-
-    fn read_file<F, H>(&self, file: &PlannedFile, handler: &F) -> Vec<InputSummary>
+    fn read_file<F, H>(
+        &self,
+        file: &PlannedFile,
+        options: &ReadOptions,
+        handler: &F,
+    ) -> Vec<InputSummary>
     where
         F: Fn(InputInfo<'_>) -> H + Sync,
         H: FnMut(RecordResult) -> ControlFlow<()>,
@@ -228,7 +230,7 @@ impl Ingest {
         let _entered = span.enter();
         let mut summaries = Vec::new();
         match Input::open(&file.path, self.progress.clone()) {
-            Ok(input) => self.dispatch(input, 0, file.named, handler, &mut summaries),
+            Ok(input) => self.dispatch(input, 0, file.named, options, handler, &mut summaries),
             Err(e) => {
                 let path = file.path.display().to_string().into();
                 summaries.push(InputSummary::failed(path, e));
@@ -245,7 +247,7 @@ impl Ingest {
         H: FnMut(RecordResult) -> ControlFlow<()>,
     {
         let mut summaries = Vec::new();
-        self.dispatch(input, 0, true, &handler, &mut summaries);
+        self.dispatch(input, 0, true, &self.options, &handler, &mut summaries);
         summaries
     }
 
@@ -254,12 +256,16 @@ impl Ingest {
         mut input: Input<'_>,
         depth: u32,
         named: bool,
+        options: &ReadOptions,
         handler: &F,
         out: &mut Vec<InputSummary>,
     ) where
         F: Fn(InputInfo<'_>) -> H,
         H: FnMut(RecordResult) -> ControlFlow<()>,
     {
+        if self.stopped() {
+            return;
+        }
         let path = input.name().clone();
         let head = match input.head() {
             Ok(head) => head,
@@ -282,10 +288,14 @@ impl Ingest {
                 };
                 return out.push(InputSummary::failed(path, failure));
             }
+            // A gzip file is the file it compresses: named if the gzip was.
+            let members_named = named && kind == ArchiveKind::Gzip;
             let before = out.len();
             archive::for_each_member(input, kind, self.options.max_in_memory, &mut |member| {
                 match member {
-                    Ok(member) => self.dispatch(member, depth + 1, false, handler, out),
+                    Ok(member) => {
+                        self.dispatch(member, depth + 1, members_named, options, handler, out)
+                    }
                     Err(failure) => {
                         let at = failure
                             .path()
@@ -294,7 +304,7 @@ impl Ingest {
                     }
                 }
             });
-            if out.len() == before {
+            if out.len() == before && !self.stopped() {
                 out.push(InputSummary::new(path, Some(kind.name())));
             }
             return;
@@ -310,16 +320,34 @@ impl Ingest {
             path: &path,
             format: reader.name(),
         });
-        let result = reader.read(input, &self.options, &mut |record| {
-            match &record {
-                Ok(_) => summary.events += 1,
-                Err(e) => summary.errors += e.records,
-            }
-            sink(record)
-        });
+        // A panic in a reader would be a bug; it abandons this input only, and what was
+        // read before it stays counted.
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            reader.read(input, options, &mut |record| {
+                match &record {
+                    Ok(_) => summary.events += 1,
+                    Err(e) => summary.errors += e.records,
+                }
+                let flow = sink(record);
+                if flow.is_break() {
+                    self.stopped.store(true, Ordering::Relaxed);
+                }
+                flow
+            })
+        }));
         summary.records = summary.events + summary.errors;
-        if let Err(failure) = result {
-            summary.failure = Some(failure);
+        match read {
+            Ok(Ok(())) => {}
+            Ok(Err(failure)) => summary.failure = Some(failure),
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a reader panicked".to_string());
+                tracing::error!(path = %path, %message, "Reader failed; the input was abandoned.");
+                summary.failure = Some(IngestError::Internal { path, message });
+            }
         }
         out.push(summary);
     }
@@ -479,6 +507,34 @@ mod tests {
         };
         assert_eq!(key(&a), key(&b));
         assert_eq!(a.iter().map(|s| s.events).sum::<u64>(), 78);
+    }
+
+    #[test]
+    fn a_handler_that_stops_ends_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..5 {
+            std::fs::write(
+                dir.path().join(format!("{i}.json")),
+                "{\"a\":1}\n{\"a\":2}\n",
+            )
+            .unwrap();
+        }
+        let ingest = Ingest::new(ReadOptions::default());
+        let summaries = ingest.run(Plan::new(&[dir.path().to_path_buf()]), |_| {
+            |_: RecordResult| ControlFlow::Break(())
+        });
+        assert!(ingest.stopped());
+        assert_eq!(summaries.len(), 1, "no file is opened after the stop");
+        assert_eq!(summaries[0].records, 1);
+    }
+
+    #[test]
+    fn a_named_gzip_of_unknown_content_is_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.txt.gz");
+        std::fs::write(&path, gzip(b"just some notes\n")).unwrap();
+        let (summaries, _) = collect(&Ingest::new(ReadOptions::default()), Plan::new(&[path]));
+        assert!(!summaries[0].skipped && summaries[0].failure.is_some());
     }
 
     #[test]

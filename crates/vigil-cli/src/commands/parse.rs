@@ -14,7 +14,7 @@ use vigil_ingest::{
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, ParseArgs, UsageError};
-use crate::output::{SharedOutput, thousands};
+use crate::output::{SharedOutput, finish_quietly, say, thousands};
 use crate::progress::Progress;
 
 /// Events are serialized into a block per worker and handed to the output when the block
@@ -46,7 +46,25 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
-    let plan = Plan::new(&files);
+    let mut plan = Plan::new(&files);
+    // The output must not be read as input (`vigil parse case/ -o case/events.jsonl` run
+    // twice would otherwise read its own growing output).
+    for written in [args.output.as_deref(), args.errors.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        if let Ok(written) = written.canonicalize() {
+            let before = plan.files.len();
+            plan.files
+                .retain(|f| f.path.canonicalize().map_or(true, |p| p != written));
+            if plan.files.len() < before && !global.quiet {
+                say!(
+                    "note: not reading {}: it is this run's output",
+                    written.display()
+                );
+            }
+        }
+    }
     let progress = Progress::new(plan.total_bytes(), !global.quiet && !global.no_progress);
     let ingest = ingest.progress(progress.counter());
 
@@ -80,7 +98,7 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
                 Err(error) => {
                     if tally.shown < limit && !quiet {
                         tally.shown += 1;
-                        progress.suspend(|| eprintln!("warning: {error}"));
+                        progress.suspend(|| say!("warning: {error}"));
                     } else {
                         tally.hidden += 1;
                     }
@@ -101,23 +119,21 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
     hidden.sort();
     for (path, count) in hidden {
         if !global.quiet {
-            eprintln!(
+            say!(
                 "warning: {path}: {count} more record error(s) not shown (see --show-errors, --errors FILE)"
             );
         }
     }
     let skipped = summaries.iter().filter(|s| s.skipped).count();
     if skipped > 0 && !global.quiet && !args.stats {
-        eprintln!(
-            "note: skipped {skipped} file(s) in no format vigil reads (`--stats` lists them)"
-        );
+        say!("note: skipped {skipped} file(s) in no format vigil reads (`--stats` lists them)");
     }
     for summary in &summaries {
         if let Some(failure) = &summary.failure
             && !summary.skipped
         {
             outcome = Outcome::Partial;
-            eprintln!("error: {}", failure.detail());
+            say!("error: {}", failure.detail());
         }
         if summary.errors > 0 {
             outcome = Outcome::Partial;
@@ -125,10 +141,10 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
     }
 
     if let Some(out) = events_out {
-        out.finish().context("cannot write events")?;
+        finish_quietly(out).context("cannot write events")?;
     }
     if let Some(out) = errors_out {
-        out.finish().context("cannot write the error file")?;
+        finish_quietly(out).context("cannot write the error file")?;
     }
     let report = Report::new(&summaries);
     if args.stats {
@@ -141,10 +157,10 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
             report.write_table(&mut text)?;
         }
         out.write_block(&text);
-        out.finish().context("cannot write the summary")?;
+        finish_quietly(out).context("cannot write the summary")?;
     } else if !global.quiet {
         let t = &report.total;
-        eprintln!(
+        say!(
             "vigil: {} input(s): {} records, {} events, {} errors{}",
             thousands(t.files),
             thousands(t.records),

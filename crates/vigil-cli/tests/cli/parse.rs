@@ -236,3 +236,26 @@ fn a_dash_reads_standard_input() {
     assert_eq!(report["files"][0]["format"], "syslog");
     assert_eq!(report["total"]["events"], 28);
 }
+
+#[test]
+fn the_output_file_is_never_read_as_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        vigil_test_support::examples().join("case-001/linux/auth.log"),
+        dir.path().join("auth.log"),
+    )
+    .unwrap();
+    let out = dir.path().join("events.jsonl");
+    for _ in 0..2 {
+        let run = vigil(&[
+            "parse",
+            "--year",
+            "2024",
+            "-o",
+            path_arg(&out),
+            path_arg(dir.path()),
+        ]);
+        assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+        assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 28);
+    }
+}
