@@ -78,7 +78,7 @@ fn bad_records_are_reported_by_file_and_line_and_exit_1() {
     let err = stderr(&out);
     assert!(
         err.contains(&format!(
-            "warning: {}: record 2, line 2, offset 0x00000008: incomplete JSON value",
+            "warning: {}: record 2, line 2, offset 0x00000008: invalid JSON",
             path.display()
         )),
         "{err}"

@@ -34,8 +34,37 @@ pub(crate) enum Shape {
     Generic,
 }
 
+/// The quoted keys shapes are told apart by, each with its searcher built once: building
+/// a searcher costs more than running it over a record.
+const KEYS: [&str; 14] = [
+    "\"@timestamp\"",
+    "\"System\"",
+    "\"winlog\"",
+    "\"rule\"",
+    "\"agent\"",
+    "\"manager\"",
+    "\"decoder\"",
+    "\"_raw\"",
+    "\"result\"",
+    "\"preview\"",
+    "\"EventID\"",
+    "\"Channel\"",
+    "\"SourceName\"",
+    "\"ecs\"",
+];
+
+static FINDERS: std::sync::LazyLock<Vec<memmem::Finder<'static>>> =
+    std::sync::LazyLock::new(|| {
+        KEYS.iter()
+            .map(|k| memmem::Finder::new(k.as_bytes()))
+            .collect()
+    });
+
 fn has(bytes: &[u8], needle: &str) -> bool {
-    memmem::find(bytes, needle.as_bytes()).is_some()
+    match KEYS.iter().position(|k| *k == needle) {
+        Some(i) => FINDERS[i].find(bytes).is_some(),
+        None => memmem::find(bytes, needle.as_bytes()).is_some(),
+    }
 }
 
 /// Whether the record's first key is `"Event"`.
