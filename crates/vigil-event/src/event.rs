@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 
 use crate::field::{FieldKey, FieldName, Fields};
+use crate::logsource::LogSource;
 use crate::value::{Text, Value};
 
 /// Where in its source a record sits. Readers fill what their format has: EVTX gives the
@@ -140,6 +141,8 @@ pub struct Event {
     pub variant: Option<&'static str>,
     /// Where it came from.
     pub origin: Origin,
+    /// The Sigma log source it belongs to, once the taxonomy has placed it.
+    pub logsource: LogSource,
     fields: Fields,
 }
 
@@ -152,6 +155,7 @@ impl Event {
             format,
             variant: None,
             origin,
+            logsource: LogSource::default(),
             fields: Fields::default(),
         }
     }
@@ -215,11 +219,12 @@ impl Serialize for FieldsAsMap<'_> {
     }
 }
 
-/// Events serialize as `{"timestamp","host","format","variant","origin","fields"}`, the
-/// shape `vigil parse` prints; absent timestamp, host and variant are left out.
+/// Events serialize as `{"timestamp","host","format","variant","logsource","origin","fields"}`,
+/// the shape `vigil parse` prints; an absent timestamp, host, variant or log source is left
+/// out.
 impl Serialize for Event {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Event", 6)?;
+        let mut s = serializer.serialize_struct("Event", 7)?;
         match &self.timestamp {
             Some(t) => s.serialize_field("timestamp", &crate::time::Rfc3339(*t))?,
             None => s.skip_field("timestamp")?,
@@ -232,6 +237,11 @@ impl Serialize for Event {
         match self.variant {
             Some(v) => s.serialize_field("variant", v)?,
             None => s.skip_field("variant")?,
+        }
+        if self.logsource.is_empty() {
+            s.skip_field("logsource")?;
+        } else {
+            s.serialize_field("logsource", &self.logsource)?;
         }
         s.serialize_field("origin", &self.origin)?;
         s.serialize_field("fields", &FieldsAsMap(&self.fields))?;

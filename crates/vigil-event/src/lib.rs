@@ -25,12 +25,14 @@
 mod error;
 mod event;
 mod field;
+mod logsource;
 pub mod time;
 mod value;
 
 pub use error::{Error, Result};
 pub use event::{Event, Location, Origin, SourcePath};
 pub use field::{FieldKey, FieldName, Fields};
+pub use logsource::LogSource;
 pub use value::{Text, Value};
 
 /// Re-exported so callers name the same timestamp type.

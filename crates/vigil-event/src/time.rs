@@ -53,15 +53,17 @@ fn with_offset_colon(text: &str) -> Option<String> {
     }
 }
 
-/// Reads seconds since the Unix epoch; values above 1e12 are taken as milliseconds and
-/// above 1e15 as microseconds, the units exports commonly use.
+/// Reads seconds since the Unix epoch; values from 1e11 are taken as milliseconds, from
+/// 1e14 as microseconds and from 1e17 as nanoseconds, the units exports commonly use.
 pub fn from_epoch(value: f64) -> Result<Timestamp> {
     if !value.is_finite() {
         return Err(Error::timestamp(value.to_string(), "not a finite number"));
     }
-    let seconds = if value.abs() >= 1e15 {
+    let seconds = if value.abs() >= 1e17 {
+        value / 1e9
+    } else if value.abs() >= 1e14 {
         value / 1e6
-    } else if value.abs() >= 1e12 {
+    } else if value.abs() >= 1e11 {
         value / 1e3
     } else {
         value
@@ -70,6 +72,29 @@ pub fn from_epoch(value: f64) -> Result<Timestamp> {
     let nanos = ((seconds - whole) * 1e9).round() as i32;
     Timestamp::new(whole as i64, nanos.min(999_999_999))
         .map_err(|e| Error::timestamp(value.to_string(), e.to_string()))
+}
+
+/// Reads a whole number of seconds, milliseconds, microseconds or nanoseconds since the
+/// epoch (told apart as [`from_epoch`] does), exactly: no float rounding.
+///
+/// ```
+/// let t = vigil_event::time::from_epoch_int(1557513467369913239).unwrap();
+/// assert_eq!(t.to_string(), "2019-05-10T18:37:47.369913239Z");
+/// ```
+pub fn from_epoch_int(value: i64) -> Result<Timestamp> {
+    let magnitude = value.unsigned_abs();
+    let (per_second, nanos_per_unit) = if magnitude >= 100_000_000_000_000_000 {
+        (1_000_000_000, 1)
+    } else if magnitude >= 100_000_000_000_000 {
+        (1_000_000, 1_000)
+    } else if magnitude >= 100_000_000_000 {
+        (1_000, 1_000_000)
+    } else {
+        (1, 0)
+    };
+    let seconds = value.div_euclid(per_second);
+    let nanos = (value.rem_euclid(per_second) * nanos_per_unit) as i32;
+    Timestamp::new(seconds, nanos).map_err(|e| Error::timestamp(value.to_string(), e.to_string()))
 }
 
 /// A timestamp that displays and serializes as RFC 3339 in UTC.
@@ -139,5 +164,16 @@ mod tests {
             "2020-09-13T12:26:40.5Z"
         );
         assert!(from_epoch(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn whole_epochs_are_exact_in_every_unit() {
+        let t = |n: i64| from_epoch_int(n).unwrap().to_string();
+        assert_eq!(t(1_600_000_000), "2020-09-13T12:26:40Z");
+        assert_eq!(t(1_600_000_000_500), "2020-09-13T12:26:40.5Z");
+        assert_eq!(t(1_600_000_000_000_250), "2020-09-13T12:26:40.00025Z");
+        assert_eq!(t(-1), "1969-12-31T23:59:59Z");
+        assert_eq!(t(i64::MAX), "2262-04-11T23:47:16.854775807Z");
+        assert_eq!(t(i64::MIN), "1677-09-21T00:12:43.145224192Z");
     }
 }
