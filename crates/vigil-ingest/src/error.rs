@@ -111,6 +111,14 @@ pub enum RecordErrorKind {
     /// A line that is not syslog.
     #[error("not a syslog line: {0}")]
     Syslog(String),
+    /// A record that is not valid in its format, with the reason.
+    #[error("not a valid {format} record: {reason}")]
+    Format {
+        /// The reader's name.
+        format: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
     /// A damaged EVTX chunk whose records could not be read.
     #[error("EVTX chunk {chunk} is damaged ({reason}); its {records} record(s) were not read")]
     EvtxChunk {

@@ -3,6 +3,7 @@
 pub(crate) mod evtx;
 pub(crate) mod json;
 pub(crate) mod syslog;
+pub(crate) mod text;
 
 use crate::reader::Reader;
 

@@ -14,9 +14,9 @@ pub(crate) mod header;
 use jiff::tz::TimeZone;
 use vigil_event::{Event, Fields, Location, Origin, SourcePath, Text, Timestamp, Value};
 
+use super::text::read_lines;
 use crate::error::{RecordError, RecordErrorKind, Result};
 use crate::input::Input;
-use crate::lines::{Line, Lines};
 use crate::reader::{Emit, ReadOptions, Reader};
 use header::{FACILITIES, Header, SEVERITIES, Stamp};
 
@@ -81,44 +81,9 @@ impl Reader for SyslogReader {
     fn read(&self, input: Input<'_>, options: &ReadOptions, emit: &mut Emit<'_>) -> Result<()> {
         let path = input.name().clone();
         let mut years = YearGuess::new(options.year, input.modified());
-        let mut lines = Lines::new(input.into_reader(), options.max_record_len);
-        let mut index = 0u64;
-        while let Some(line) = lines.next_line() {
-            let result = match line {
-                Ok(Line::Text { text, line, offset }) => {
-                    if text.trim().is_empty() {
-                        continue;
-                    }
-                    index += 1;
-                    let location = Location {
-                        record: Some(index),
-                        line: Some(line),
-                        offset: Some(offset),
-                        chunk: None,
-                    };
-                    to_event(&text, location, &path, &options.timezone, &mut years)
-                }
-                Ok(Line::TooLong { len, line, offset }) => {
-                    index += 1;
-                    Err(RecordError::new(
-                        &path,
-                        Location::line(line, offset),
-                        RecordErrorKind::TooLong {
-                            len,
-                            limit: options.max_record_len,
-                        },
-                    ))
-                }
-                Err(error) => {
-                    let _ = emit(Err(RecordError::new(&path, lines.position(), error)));
-                    break;
-                }
-            };
-            if emit(result).is_break() {
-                break;
-            }
-        }
-        Ok(())
+        read_lines(input, options, emit, |text, location| {
+            to_event(text, location, &path, &options.timezone, &mut years)
+        })
     }
 }
 
@@ -134,17 +99,7 @@ pub(crate) fn to_event(
         RecordError::new(path, location, RecordErrorKind::Syslog(reason.to_string()))
     };
     let header = header::parse(text, tz).map_err(error)?;
-    let timestamp = match header.stamp {
-        Stamp::Full(t) => Some(t),
-        Stamp::Nil => None,
-        Stamp::Civil(civil) => {
-            let year = match civil.year {
-                Some(year) => year,
-                None => years.year_for(civil.month),
-            };
-            Some(civil.timestamp(year, tz).map_err(error)?)
-        }
-    };
+    let timestamp = header_time(&header, years, tz).map_err(error)?;
     let mut fields = Fields::with_capacity(16);
     header_fields(&header, &mut fields);
     if let Some(app) = header.app {
@@ -159,6 +114,12 @@ pub(crate) fn to_event(
 
 /// The header's parts as fields.
 pub(crate) fn header_fields(header: &Header<'_>, fields: &mut Fields) {
+    header_fields_without_message(header, fields);
+    fields.push(names::MESSAGE, Value::from(header.message));
+}
+
+/// The header's parts but its message, for formats that parse the message themselves.
+pub(crate) fn header_fields_without_message(header: &Header<'_>, fields: &mut Fields) {
     if let Some(priority) = header.priority {
         fields.push(names::PRIORITY, Value::Int(i64::from(priority)));
         if let Some(facility) = FACILITIES.get(usize::from(priority / 8)) {
@@ -191,7 +152,25 @@ pub(crate) fn header_fields(header: &Header<'_>, fields: &mut Fields) {
             fields.append(key, Value::from(value));
         }
     }
-    fields.push(names::MESSAGE, Value::from(header.message));
+}
+
+/// The instant the header states, the year supplied by `years` when the stamp has none.
+pub(crate) fn header_time(
+    header: &Header<'_>,
+    years: &mut YearGuess,
+    tz: &TimeZone,
+) -> std::result::Result<Option<Timestamp>, &'static str> {
+    Ok(match header.stamp {
+        Stamp::Full(t) => Some(t),
+        Stamp::Nil => None,
+        Stamp::Civil(civil) => {
+            let year = match civil.year {
+                Some(year) => year,
+                None => years.year_for(civil.month),
+            };
+            Some(civil.timestamp(year, tz)?)
+        }
+    })
 }
 
 /// Supplies the year BSD timestamps leave out.

@@ -1,0 +1,178 @@
+//! What the line-based formats share: the read loop (one record per non-blank line,
+//! positions, length limit, I/O failure), content sniffing over the first lines, and the
+//! syslog envelope many devices put before their own payload.
+
+use jiff::tz::TimeZone;
+use vigil_event::{Event, Fields, Location, Text, Timestamp};
+
+use crate::error::{RecordError, RecordErrorKind, Result};
+use crate::input::Input;
+use crate::lines::{Line, Lines};
+use crate::reader::{Emit, ReadOptions};
+
+use super::syslog::{self, YearGuess, header};
+
+/// Reads `input` a line at a time, handing every non-blank line to `parse` with its
+/// location (record number, line, byte offset); its result is emitted.
+pub(crate) fn read_lines(
+    input: Input<'_>,
+    options: &ReadOptions,
+    emit: &mut Emit<'_>,
+    mut parse: impl FnMut(&str, Location) -> std::result::Result<Event, RecordError>,
+) -> Result<()> {
+    let path = input.name().clone();
+    let mut lines = Lines::new(input.into_reader(), options.max_record_len);
+    let mut index = 0u64;
+    while let Some(line) = lines.next_line() {
+        let result = match line {
+            Ok(Line::Text { text, line, offset }) => {
+                if text.trim().is_empty() {
+                    continue;
+                }
+                index += 1;
+                let location = Location {
+                    record: Some(index),
+                    line: Some(line),
+                    offset: Some(offset),
+                    chunk: None,
+                };
+                parse(&text, location)
+            }
+            Ok(Line::TooLong { len, line, offset }) => {
+                index += 1;
+                Err(RecordError::new(
+                    &path,
+                    Location::line(line, offset),
+                    RecordErrorKind::TooLong {
+                        len,
+                        limit: options.max_record_len,
+                    },
+                ))
+            }
+            Err(error) => {
+                let _ = emit(Err(RecordError::new(&path, lines.position(), error)));
+                break;
+            }
+        };
+        if emit(result).is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The complete, non-blank lines at the start of `head` (the last line may be cut short,
+/// so it is left out when there are others), at most `max`.
+pub(crate) fn sample_lines(head: &[u8], max: usize) -> Vec<String> {
+    let head = &head[..head.len().min(16 * 1024)];
+    if head.iter().take(512).any(|&b| b == 0) {
+        return Vec::new();
+    }
+    let text = String::from_utf8_lossy(head);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(max + 1)
+        .map(str::to_string)
+        .collect();
+    if lines.len() > 1 && !head.ends_with(b"\n") {
+        lines.pop();
+    }
+    lines.truncate(max);
+    lines
+}
+
+/// A sniff score from the share of sample lines `matches` accepts: `high` when nearly all
+/// do, half of it when most do, 0 otherwise.
+pub(crate) fn score_lines(head: &[u8], high: u8, matches: impl Fn(&str) -> bool) -> u8 {
+    let lines = sample_lines(head, 10);
+    if lines.is_empty() {
+        return 0;
+    }
+    let good = lines.iter().filter(|l| matches(l)).count();
+    match good * 100 / lines.len() {
+        90.. => high,
+        50.. => high / 2,
+        _ => 0,
+    }
+}
+
+/// A device payload after an optional syslog header (`<134>Feb 14 19:04:54 fw1 CEF:0|...`).
+pub(crate) struct Envelope<'a> {
+    pub(crate) header: Option<header::Header<'a>>,
+    pub(crate) payload: &'a str,
+}
+
+/// Splits `line` at `payload_start`: what comes before it, when there is anything, must be
+/// a syslog header.
+pub(crate) fn envelope<'a>(
+    line: &'a str,
+    payload_start: usize,
+    tz: &TimeZone,
+) -> std::result::Result<Envelope<'a>, &'static str> {
+    let payload = &line[payload_start..];
+    let prefix = line[..payload_start].trim_end();
+    if prefix.is_empty() {
+        return Ok(Envelope {
+            header: None,
+            payload,
+        });
+    }
+    // The header's message is the payload itself; parse the header with it so the tag and
+    // host are split as syslog would.
+    let header = header::parse(line, tz)?;
+    Ok(Envelope {
+        header: Some(header),
+        payload,
+    })
+}
+
+/// Puts the syslog header's fields on `fields` and returns its time.
+pub(crate) fn header_into(
+    header: &header::Header<'_>,
+    fields: &mut Fields,
+    years: &mut YearGuess,
+    tz: &TimeZone,
+) -> std::result::Result<Option<Timestamp>, &'static str> {
+    syslog::header_fields_without_message(header, fields);
+    syslog::header_time(header, years, tz)
+}
+
+/// Sets an event's host from the header when it has none.
+pub(crate) fn host_from_header(event: &mut Event, header: Option<&header::Header<'_>>) {
+    if event.host.is_none()
+        && let Some(host) = header.and_then(|h| h.hostname)
+    {
+        event.host = Some(Text::from(host));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampling_drops_a_cut_last_line_and_binary() {
+        assert_eq!(sample_lines(b"a\nb\nc", 10), ["a", "b"]);
+        assert_eq!(sample_lines(b"a\nb\nc\n", 10), ["a", "b", "c"]);
+        assert_eq!(sample_lines(b"only", 10), ["only"]);
+        assert!(sample_lines(b"\x00\x01\x02", 10).is_empty());
+        assert_eq!(score_lines(b"x=1\nx=2\nx=3\n", 80, |l| l.contains('=')), 80);
+        assert_eq!(
+            score_lines(b"x=1\nx=2\nnope\n", 80, |l| l.contains('=')),
+            40
+        );
+    }
+
+    #[test]
+    fn an_envelope_is_a_syslog_header_or_nothing() {
+        let line = "<134>Feb 14 19:04:54 fw1 CEF:0|a";
+        let e = envelope(line, line.find("CEF:").unwrap(), &TimeZone::UTC).unwrap();
+        assert_eq!(e.payload, "CEF:0|a");
+        assert_eq!(e.header.unwrap().hostname, Some("fw1"));
+        let e = envelope("CEF:0|a", 0, &TimeZone::UTC).unwrap();
+        assert!(e.header.is_none());
+        assert!(envelope("garbage CEF:0|a", 8, &TimeZone::UTC).is_err());
+    }
+}
