@@ -12,9 +12,15 @@
 //! keep their own names (`src`, `dpt`, `suser`). A custom label (`cs1Label=User Group`)
 //! also names its value: `cs1=Admins` gives `cs1` and `User Group`.
 
-use vigil_event::{Fields, Value};
+use jiff::tz::TimeZone;
+use vigil_event::time::{from_epoch_int, parse_timestamp};
+use vigil_event::{Event, Fields, Origin, Text, Timestamp, Value};
 
-use super::syslog::header;
+use super::syslog::YearGuess;
+use super::text::{envelope, header_into, host_from_header, read_lines, score_lines};
+use crate::error::{RecordError, RecordErrorKind, Result};
+use crate::input::Input;
+use crate::reader::{Emit, ReadOptions, Reader};
 
 /// The parts of a CEF or LEEF line.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
@@ -26,7 +32,11 @@ pub(crate) enum Flavour {
 
 /// Where `CEF:` or `LEEF:` starts in `line`: at its start or after a syslog header.
 pub(crate) fn find_start(line: &str) -> Option<(usize, Flavour)> {
-    for (marker, flavour) in [("CEF:", Flavour::Cef), ("LEEF:2", Flavour::Leef2), ("LEEF:1", Flavour::Leef1)] {
+    for (marker, flavour) in [
+        ("CEF:", Flavour::Cef),
+        ("LEEF:2", Flavour::Leef2),
+        ("LEEF:1", Flavour::Leef1),
+    ] {
         if line.starts_with(marker) {
             return Some((0, flavour));
         }
@@ -75,16 +85,26 @@ const CEF_HEADER: [&str; 7] = [
     "severity",
 ];
 
-const LEEF_HEADER: [&str; 5] = ["leefVersion", "deviceVendor", "deviceProduct", "deviceVersion", "deviceEventClassId"];
+const LEEF_HEADER: [&str; 5] = [
+    "leefVersion",
+    "deviceVendor",
+    "deviceProduct",
+    "deviceVersion",
+    "deviceEventClassId",
+];
 
 /// Parses the CEF or LEEF text that starts at `text` into `fields`. The error says what
 /// is wrong.
-pub(crate) fn parse(text: &str, flavour: Flavour, fields: &mut Fields) -> Result<(), &'static str> {
+pub(crate) fn parse(
+    text: &str,
+    flavour: Flavour,
+    fields: &mut Fields,
+) -> std::result::Result<(), &'static str> {
     match flavour {
         Flavour::Cef => {
             let body = text.strip_prefix("CEF:").ok_or("no CEF: marker")?;
-            let (header, extension) =
-                split_header(body, CEF_HEADER.len()).ok_or("the CEF header has fewer than 8 fields")?;
+            let (header, extension) = split_header(body, CEF_HEADER.len())
+                .ok_or("the CEF header has fewer than 8 fields")?;
             for (name, value) in CEF_HEADER.iter().zip(header) {
                 fields.insert(*name, Value::from(value));
             }
@@ -92,16 +112,23 @@ pub(crate) fn parse(text: &str, flavour: Flavour, fields: &mut Fields) -> Result
         }
         Flavour::Leef1 | Flavour::Leef2 => {
             let body = text.strip_prefix("LEEF:").ok_or("no LEEF: marker")?;
-            let count = if flavour == Flavour::Leef2 { LEEF_HEADER.len() + 1 } else { LEEF_HEADER.len() };
-            let (header, attributes) =
-                split_header(body, count).ok_or("the LEEF header has fewer fields than its version needs")?;
+            let count = if flavour == Flavour::Leef2 {
+                LEEF_HEADER.len() + 1
+            } else {
+                LEEF_HEADER.len()
+            };
+            let (header, attributes) = split_header(body, count)
+                .ok_or("the LEEF header has fewer fields than its version needs")?;
             let mut delimiter = '\t';
             for (i, value) in header.into_iter().enumerate() {
                 match LEEF_HEADER.get(i) {
                     Some(name) => {
                         fields.insert(*name, Value::from(value));
                     }
-                    None => delimiter = leef_delimiter(&value).ok_or("the LEEF 2.0 delimiter is not a character")?,
+                    None => {
+                        delimiter = leef_delimiter(&value)
+                            .ok_or("the LEEF 2.0 delimiter is not a character")?
+                    }
                 }
             }
             leef_attributes(attributes, delimiter, fields);
@@ -113,7 +140,10 @@ pub(crate) fn parse(text: &str, flavour: Flavour, fields: &mut Fields) -> Result
 /// LEEF 2.0 delimiters are a character (`^`) or its code in hex (`x5E`, `0x5E`); empty
 /// means the default tab.
 fn leef_delimiter(text: &str) -> Option<char> {
-    let hex = text.strip_prefix("0x").or_else(|| text.strip_prefix("x")).or_else(|| text.strip_prefix("X"));
+    let hex = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("x"))
+        .or_else(|| text.strip_prefix("X"));
     match hex {
         Some(hex) if !hex.is_empty() => u32::from_str_radix(hex, 16).ok().and_then(char::from_u32),
         _ => {
@@ -227,14 +257,141 @@ fn leef_attributes(text: &str, delimiter: char, fields: &mut Fields) {
     }
 }
 
-/// Whether a syslog header comes before the marker: its fields are then read too.
-pub(crate) fn syslog_prefix(line: &str, start: usize) -> Option<&str> {
-    (start > 0).then(|| line[..start].trim_end())
+/// Reads CEF lines.
+pub(crate) struct CefReader;
+
+/// Reads LEEF lines.
+pub(crate) struct LeefReader;
+
+impl Reader for CefReader {
+    fn name(&self) -> &'static str {
+        "cef"
+    }
+
+    fn description(&self) -> &'static str {
+        "ArcSight Common Event Format, alone or after a syslog header, with extension escapes and custom labels"
+    }
+
+    fn example(&self) -> &'static str {
+        "CEF:0|Vendor|Product|1.0|100|Port scan|7|src=10.0.0.1 dst=10.0.0.2 dpt=22 act=blocked"
+    }
+
+    fn sniff(&self, head: &[u8]) -> u8 {
+        score_lines(head, 85, |l| {
+            find_start(l).is_some_and(|(_, f)| f == Flavour::Cef)
+        })
+    }
+
+    fn read(&self, input: Input<'_>, options: &ReadOptions, emit: &mut Emit<'_>) -> Result<()> {
+        read_flavour(input, options, emit, "cef")
+    }
 }
 
-/// Reads the syslog header before a CEF/LEEF marker, when there is one.
-pub(crate) fn header_of<'a>(prefix: &'a str, tz: &jiff::tz::TimeZone) -> Option<header::Header<'a>> {
-    header::parse(prefix, tz).ok()
+impl Reader for LeefReader {
+    fn name(&self) -> &'static str {
+        "leef"
+    }
+
+    fn description(&self) -> &'static str {
+        "IBM QRadar Log Event Extended Format 1.0 and 2.0 (custom delimiters), alone or after a syslog header"
+    }
+
+    fn example(&self) -> &'static str {
+        "LEEF:2.0|Lancope|StealthWatch|1.0|41|^|src=10.0.1.8^dst=10.0.0.5^sev=5"
+    }
+
+    fn sniff(&self, head: &[u8]) -> u8 {
+        score_lines(head, 85, |l| {
+            find_start(l).is_some_and(|(_, f)| f != Flavour::Cef)
+        })
+    }
+
+    fn read(&self, input: Input<'_>, options: &ReadOptions, emit: &mut Emit<'_>) -> Result<()> {
+        read_flavour(input, options, emit, "leef")
+    }
+}
+
+fn read_flavour(
+    input: Input<'_>,
+    options: &ReadOptions,
+    emit: &mut Emit<'_>,
+    format: &'static str,
+) -> Result<()> {
+    let path = input.name().clone();
+    let mut years = YearGuess::new(options.year, input.modified());
+    let tz = &options.timezone;
+    read_lines(input, options, emit, |line, location| {
+        let error = |reason: &str| {
+            RecordError::new(
+                &path,
+                location,
+                RecordErrorKind::Format {
+                    format,
+                    reason: reason.to_string(),
+                },
+            )
+        };
+        let (start, flavour) = find_start(line).ok_or_else(|| error("no CEF: or LEEF: marker"))?;
+        let envelope =
+            envelope(line, start, tz).map_err(|e| error(&format!("before the marker: {e}")))?;
+        let mut fields = Fields::with_capacity(32);
+        let mut timestamp = None;
+        if let Some(header) = &envelope.header {
+            timestamp = header_into(header, &mut fields, &mut years, tz).map_err(error)?;
+        }
+        parse(envelope.payload, flavour, &mut fields).map_err(error)?;
+        let mut event = Event::with_fields(Origin::new(path.clone(), location), format, fields);
+        event.variant = Some(match flavour {
+            Flavour::Cef => "cef",
+            Flavour::Leef1 => "leef1",
+            Flavour::Leef2 => "leef2",
+        });
+        event.timestamp = timestamp.or_else(|| device_time(&event, tz));
+        host_from_header(&mut event, envelope.header.as_ref());
+        if event.host.is_none() {
+            event.host = ["dvchost", "dvc", "deviceHostName", "identHostName"]
+                .iter()
+                .find_map(|name| event.get_str(name))
+                .map(Text::from);
+        }
+        Ok(event)
+    })
+}
+
+/// The time the device states: CEF `rt`, `end`, `start` (epoch milliseconds or
+/// `MMM dd yyyy HH:mm:ss`), LEEF `devTime`.
+fn device_time(event: &Event, tz: &TimeZone) -> Option<Timestamp> {
+    ["rt", "end", "start", "devTime"]
+        .iter()
+        .filter_map(|name| event.get_str(name))
+        .find_map(|text| parse_device_time(text, tz))
+}
+
+fn parse_device_time(text: &str, tz: &TimeZone) -> Option<Timestamp> {
+    let text = text.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| from_epoch_int(n).ok());
+    }
+    if let Ok(t) = parse_timestamp(text, tz) {
+        return Some(t);
+    }
+    // `Feb 14 2024 19:04:54`, with optional milliseconds and a zone name that is dropped.
+    let mut words: Vec<&str> = text.split_whitespace().collect();
+    if words.len() > 4 {
+        words.truncate(4);
+    }
+    let joined = words.join(" ");
+    for format in ["%b %d %Y %H:%M:%S%.f", "%b %d %Y %H:%M:%S"] {
+        if let Ok(dt) = jiff::civil::DateTime::strptime(format, &joined)
+            && let Ok(zoned) = dt.to_zoned(tz.clone())
+        {
+            return Some(zoned.timestamp());
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -245,16 +402,24 @@ mod tests {
         let mut fields = Fields::default();
         let (start, flavour) = find_start(line).unwrap();
         parse(&line[start..], flavour, &mut fields).unwrap();
-        fields.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+        fields
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
     }
 
     fn get<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
-        fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     #[test]
     fn header_and_extension_with_spaces_and_escapes() {
-        let f = cef(r"CEF:0|Security|threat\|manager|1.0|100|worm successfully stopped|10|src=10.0.0.1 dst=2.1.2.2 spt=1232 msg=Detected a threat. No action needed act=blocked a \= b\\c");
+        let f = cef(
+            r"CEF:0|Security|threat\|manager|1.0|100|worm successfully stopped|10|src=10.0.0.1 dst=2.1.2.2 spt=1232 msg=Detected a threat. No action needed act=blocked a \= b\\c",
+        );
         assert_eq!(get(&f, "deviceVendor"), Some("Security"));
         assert_eq!(get(&f, "deviceProduct"), Some("threat|manager"));
         assert_eq!(get(&f, "severity"), Some("10"));
@@ -274,15 +439,73 @@ mod tests {
 
     #[test]
     fn after_a_syslog_header() {
-        let line = "<134>Feb 14 19:04:54 fw1 CEF:0|Palo Alto Networks|PAN-OS|8.0|TRAFFIC|end|3|src=10.1.1.1";
-        let (start, _) = find_start(line).unwrap();
-        assert_eq!(syslog_prefix(line, start), Some("<134>Feb 14 19:04:54 fw1"));
-        assert_eq!(get(&cef(line), "deviceProduct"), Some("PAN-OS"));
+        let text = "<134>Feb 14 19:04:54 fw1 CEF:0|Palo Alto Networks|PAN-OS|8.0|TRAFFIC|end|3|src=10.1.1.1\n";
+        let options = ReadOptions {
+            year: Some(2024),
+            ..ReadOptions::default()
+        };
+        let got = crate::reader::read_all(
+            &CefReader,
+            Input::from_slice("fw.log", text.as_bytes()),
+            &options,
+        )
+        .unwrap();
+        let e = got[0].as_ref().unwrap();
+        assert_eq!(e.get_str("deviceProduct"), Some("PAN-OS"));
+        assert_eq!(e.get_str("host.hostname"), Some("fw1"));
+        assert_eq!(e.host.as_deref(), Some("fw1"));
+        assert_eq!(e.timestamp.unwrap().to_string(), "2024-02-14T19:04:54Z");
+    }
+
+    #[test]
+    fn device_times() {
+        let tz = TimeZone::UTC;
+        assert_eq!(
+            parse_device_time("1557513467369", &tz).unwrap().to_string(),
+            "2019-05-10T18:37:47.369Z"
+        );
+        assert_eq!(
+            parse_device_time("Feb 14 2024 19:04:54 UTC", &tz)
+                .unwrap()
+                .to_string(),
+            "2024-02-14T19:04:54Z"
+        );
+        assert_eq!(
+            parse_device_time("Feb 14 2024 19:04:54.250", &tz)
+                .unwrap()
+                .to_string(),
+            "2024-02-14T19:04:54.25Z"
+        );
+        assert!(parse_device_time("soon", &tz).is_none());
+    }
+
+    #[test]
+    fn bad_lines_are_errors_with_their_place() {
+        let text = "CEF:0|a|b\n<1>garbage CEF:0|V|P|1|1|N|5|a=b\nCEF:0|V|P|1|1|N|5|a=b\n";
+        let got = crate::reader::read_all(
+            &CefReader,
+            Input::from_slice("x.cef", text.as_bytes()),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(got.len(), 3);
+        assert_eq!(
+            got[0].as_ref().unwrap_err().to_string(),
+            "x.cef: record 1, line 1, offset 0x00000000: not a valid cef record: the CEF header has fewer than 8 fields"
+        );
+        assert!(
+            got[1].as_ref().unwrap_err().to_string().contains("line 2"),
+            "{:?}",
+            got[1]
+        );
+        assert!(got[2].is_ok());
     }
 
     #[test]
     fn leef_one_and_two() {
-        let f = cef("LEEF:1.0|Microsoft|MSExchange|4.0 SP1|15345|src=192.0.2.0\tdst=172.50.123.1\tsev=5\tusrName=joe.black");
+        let f = cef(
+            "LEEF:1.0|Microsoft|MSExchange|4.0 SP1|15345|src=192.0.2.0\tdst=172.50.123.1\tsev=5\tusrName=joe.black",
+        );
         assert_eq!(get(&f, "deviceEventClassId"), Some("15345"));
         assert_eq!(get(&f, "usrName"), Some("joe.black"));
         let f = cef("LEEF:2.0|Lancope|StealthWatch|1.0|41|^|src=10.0.1.8^dst=10.0.0.5^sev=5");

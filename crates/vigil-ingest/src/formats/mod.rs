@@ -1,5 +1,6 @@
 //! The formats vigil reads, one module each, and [`READERS`]: the one place they are listed.
 
+pub(crate) mod cef;
 pub(crate) mod evtx;
 pub(crate) mod json;
 pub(crate) mod syslog;
@@ -8,5 +9,10 @@ pub(crate) mod text;
 use crate::reader::Reader;
 
 /// Every reader, in the order ties in format detection are broken.
-pub(crate) static READERS: &[&dyn Reader] =
-    &[&evtx::EvtxReader, &json::JsonReader, &syslog::SyslogReader];
+pub(crate) static READERS: &[&dyn Reader] = &[
+    &evtx::EvtxReader,
+    &json::JsonReader,
+    &cef::CefReader,
+    &cef::LeefReader,
+    &syslog::SyslogReader,
+];
