@@ -3,6 +3,7 @@
 pub(crate) mod cef;
 pub(crate) mod evtx;
 pub(crate) mod json;
+pub(crate) mod kv;
 pub(crate) mod syslog;
 pub(crate) mod text;
 
@@ -14,5 +15,6 @@ pub(crate) static READERS: &[&dyn Reader] = &[
     &json::JsonReader,
     &cef::CefReader,
     &cef::LeefReader,
+    &kv::KvReader,
     &syslog::SyslogReader,
 ];
