@@ -71,6 +71,10 @@ pub(crate) struct ParseArgs {
     /// How many record errors per input to print on stderr (all are counted).
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub(crate) show_errors: usize,
+    /// Keep only the readers' own field names: do not add ECS and Sigma names or the
+    /// Sigma log source.
+    #[arg(long)]
+    pub(crate) no_taxonomy: bool,
 }
 
 #[derive(Debug, Args)]

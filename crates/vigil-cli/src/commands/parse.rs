@@ -11,6 +11,7 @@ use vigil_ingest::{
     Ingest, IngestError, Input, InputInfo, InputSummary, Plan, ReadOptions, RecordError,
     RecordResult,
 };
+use vigil_normalize::Taxonomy;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, ParseArgs, UsageError};
@@ -79,6 +80,12 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
         .map(|p| SharedOutput::create(Some(p)))
         .transpose()?;
     let hidden_errors = Mutex::new(Vec::<(String, u64)>::new());
+    // Statistics count records; only events written out need the taxonomy's names.
+    let taxonomy = if args.no_taxonomy || args.stats {
+        None
+    } else {
+        Some(Taxonomy::builtin()?)
+    };
 
     let handler = |info: InputInfo<'_>| {
         let mut block = Block::new(events_out.as_ref());
@@ -90,11 +97,17 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
             hidden_errors: &hidden_errors,
         };
         let (progress, quiet, limit) = (&progress, global.quiet, args.show_errors);
+        let taxonomy = taxonomy.as_ref();
         move |record: RecordResult| {
             // Captures the whole tally, so its count is what the drop sees.
             let tally = &mut tally;
             match record {
-                Ok(event) => block.push_json(&event),
+                Ok(mut event) => {
+                    if let Some(taxonomy) = taxonomy {
+                        taxonomy.apply(&mut event);
+                    }
+                    block.push_json(&event)
+                }
                 Err(error) => {
                     if tally.shown < limit && !quiet {
                         tally.shown += 1;

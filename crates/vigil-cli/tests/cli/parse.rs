@@ -259,3 +259,45 @@ fn the_output_file_is_never_read_as_input() {
         assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 28);
     }
 }
+
+#[test]
+fn events_carry_taxonomy_names_and_log_source_unless_asked_not_to() {
+    let auth = "examples/case-001/linux/auth.log";
+    let events = |extra: &[&str]| -> Vec<Value> {
+        let mut args = vec!["parse", "--year", "2024", auth];
+        args.extend_from_slice(extra);
+        let out = vigil(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let with = events(&[]);
+    let sshd: Vec<_> = with
+        .iter()
+        .filter(|e| e["fields"]["process.name"] == "sshd")
+        .collect();
+    assert!(!sshd.is_empty());
+    for e in &sshd {
+        assert_eq!(
+            e["logsource"],
+            serde_json::json!({"product": "linux", "service": "sshd"}),
+            "{e}"
+        );
+        assert_eq!(e["fields"]["host.name"], "web01", "{e}");
+    }
+    let sudo = with
+        .iter()
+        .find(|e| e["fields"]["process.name"] == "sudo")
+        .unwrap();
+    assert_eq!(sudo["logsource"]["service"], "sudo");
+
+    let without = events(&["--no-taxonomy"]);
+    assert_eq!(without.len(), with.len());
+    assert!(
+        without
+            .iter()
+            .all(|e| e.get("logsource").is_none() && e["fields"].get("host.name").is_none())
+    );
+}
