@@ -17,7 +17,7 @@ use vigil_event::time::{from_epoch_int, parse_timestamp};
 use vigil_event::{Event, Fields, Origin, Text, Timestamp, Value};
 
 use super::syslog::YearGuess;
-use super::text::{envelope, header_into, host_from_header, read_lines, score_lines};
+use super::text::{envelope, header_into, host_from_header, int_or_text, read_lines, score_lines};
 use crate::error::{RecordError, RecordErrorKind, Result};
 use crate::input::Input;
 use crate::reader::{Emit, ReadOptions, Reader};
@@ -204,7 +204,12 @@ fn cef_extension(text: &str, fields: &mut Fields) {
         values.push((key.to_string(), value));
     }
     for (key, value) in &values {
-        fields.insert(key.as_str(), Value::from(value.as_str()));
+        let value = if CEF_INTEGER_KEYS.contains(&key.as_str()) {
+            int_or_text(value)
+        } else {
+            Value::from(value.as_str())
+        };
+        fields.insert(key.as_str(), value);
     }
     // `cs1Label=User Group cs1=Admins`: the label names the value too.
     for (base, label) in labels {
@@ -218,6 +223,43 @@ fn cef_extension(text: &str, fields: &mut Fields) {
         }
     }
 }
+
+/// The extension keys the CEF dictionary types as Integer (ports, counts, sizes, ids).
+const CEF_INTEGER_KEYS: &[&str] = &[
+    "cnt",
+    "spt",
+    "dpt",
+    "in",
+    "out",
+    "fsize",
+    "oldFileSize",
+    "cn1",
+    "cn2",
+    "cn3",
+    "dvcpid",
+    "spid",
+    "dpid",
+    "type",
+    "sourceTranslatedPort",
+    "destinationTranslatedPort",
+];
+
+/// The LEEF predefined attributes typed as integers.
+const LEEF_INTEGER_KEYS: &[&str] = &[
+    "sev",
+    "srcPort",
+    "dstPort",
+    "srcPostNATPort",
+    "dstPostNATPort",
+    "srcPreNATPort",
+    "dstPreNATPort",
+    "srcBytes",
+    "dstBytes",
+    "totalBytes",
+    "srcPackets",
+    "dstPackets",
+    "totalPackets",
+];
 
 fn unescape_cef_value(raw: &str) -> String {
     if !raw.contains('\\') {
@@ -252,7 +294,12 @@ fn leef_attributes(text: &str, delimiter: char, fields: &mut Fields) {
         };
         let key = key.trim();
         if is_key(key) {
-            fields.insert(key, Value::from(value));
+            let value = if LEEF_INTEGER_KEYS.contains(&key) {
+                int_or_text(value)
+            } else {
+                Value::from(value)
+            };
+            fields.insert(key, value);
         }
     }
 }

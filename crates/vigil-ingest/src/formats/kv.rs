@@ -8,7 +8,7 @@ use vigil_event::time::{from_epoch_int, parse_timestamp};
 use vigil_event::{Event, Fields, Origin, Text, Timestamp, Value};
 
 use super::syslog::YearGuess;
-use super::text::{envelope, header_into, host_from_header, read_lines, score_lines};
+use super::text::{envelope, header_into, host_from_header, int_or_text, read_lines, score_lines};
 use crate::error::{RecordError, RecordErrorKind, Result};
 use crate::input::Input;
 use crate::reader::{Emit, ReadOptions, Reader};
@@ -160,7 +160,10 @@ pub(crate) fn parse_pairs(text: &str, fields: &mut Fields) -> std::result::Resul
             (value, &quoted[end..])
         } else {
             let end = after.find([' ', '\t']).unwrap_or(after.len());
-            (after[..end].to_string(), &after[end..])
+            // Appliances quote text and write numbers bare: a bare number is an integer.
+            fields.append(key, int_or_text(&after[..end]));
+            rest = after[end..].trim_start();
+            continue;
         };
         fields.append(key, Value::from(value));
         rest = remainder.trim_start();

@@ -3,7 +3,7 @@
 //! syslog envelope many devices put before their own payload.
 
 use jiff::tz::TimeZone;
-use vigil_event::{Event, Fields, Location, Text, Timestamp};
+use vigil_event::{Event, Fields, Location, Text, Timestamp, Value};
 
 use crate::error::{RecordError, RecordErrorKind, Result};
 use crate::input::Input;
@@ -148,9 +148,32 @@ pub(crate) fn host_from_header(event: &mut Event, header: Option<&header::Header
     }
 }
 
+/// A value as text, or as an integer when the text is one written the canonical way (`443`,
+/// `-1`; not `0443`, `+1` or a number beyond 64 bits, which stay text).
+pub(crate) fn int_or_text(text: &str) -> Value {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'));
+    match text.parse::<i64>() {
+        Ok(n) if canonical => Value::Int(n),
+        _ => Value::from(text),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_canonical_integers_are_typed() {
+        assert_eq!(int_or_text("443"), Value::Int(443));
+        assert_eq!(int_or_text("-1"), Value::Int(-1));
+        assert_eq!(int_or_text("0"), Value::Int(0));
+        for text in ["0443", "+1", "1.5", "", "-", "99999999999999999999", "12a"] {
+            assert_eq!(int_or_text(text), Value::from(text), "{text}");
+        }
+    }
 
     #[test]
     fn sampling_drops_a_cut_last_line_and_binary() {
