@@ -1,5 +1,6 @@
 //! Readers over in-memory samples: records per second for EVTX (one and two threads),
-//! syslog with auth parsing, and JSON with shape detection.
+//! syslog with auth parsing, JSON with shape detection (Windows events, CloudTrail), CEF,
+//! FortiGate key=value and Zeek TSV.
 
 use std::hint::black_box;
 use std::ops::ControlFlow;
@@ -50,6 +51,23 @@ fn ingest(c: &mut Criterion) {
     group.bench_function("json_windows", |b| {
         b.iter(|| read("json", &samples.json, 1))
     });
+    // Formats whose samples come only with the corpus, repeated to about 1 MiB.
+    for (name, format, bytes) in [
+        ("cef", "cef", &samples.cef),
+        ("kv_fortigate", "kv", &samples.kv),
+        ("json_cloudtrail", "json", &samples.cloudtrail),
+        ("zeek_tsv", "zeek", &samples.zeek),
+    ] {
+        let Some(bytes) = bytes else {
+            eprintln!("note: the corpus is absent; the {name} benchmark is skipped");
+            continue;
+        };
+        if reader_named(format).is_err() {
+            continue;
+        }
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_function(name, |b| b.iter(|| read(format, bytes, 1)));
+    }
     group.finish();
 }
 
