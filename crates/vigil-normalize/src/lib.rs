@@ -148,6 +148,26 @@ impl Taxonomy {
         self.by_format.keys().map(String::as_str)
     }
 
+    /// The log sources the events of reader `format` can be placed in, as Sigma writes them
+    /// (`product/category/service` parts that are set, `{field}` where a field's value is
+    /// taken), in the order the rules are tried, without repeats.
+    pub fn log_sources(&self, format: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (i, _) in self.by_format.get(format).map_or(&[][..], |p| &p.rules) {
+            let rule = &self.rules[*i];
+            let text = [&rule.product, &rule.category, &rule.service]
+                .into_iter()
+                .flatten()
+                .map(Template::to_string)
+                .collect::<Vec<_>>()
+                .join("/");
+            if !out.contains(&text) {
+                out.push(text);
+            }
+        }
+        out
+    }
+
     /// Adds the taxonomy's names to `event`, derives values, sets `host.name` from the
     /// event's host, and sets its log source from the first rule that holds (a log source
     /// the reader already set is kept).
@@ -255,6 +275,18 @@ impl Rule {
 fn one_of(value: &Value, wanted: &[String]) -> bool {
     let text = value.to_text();
     wanted.iter().any(|w| w.eq_ignore_ascii_case(&text))
+}
+
+impl std::fmt::Display for Template {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for part in &self.0 {
+            match part {
+                Part::Text(text) => f.write_str(text)?,
+                Part::Field(key) => write!(f, "{{{}}}", key.name())?,
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Template {

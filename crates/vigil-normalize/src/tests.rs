@@ -115,6 +115,15 @@ fn the_first_specific_rule_wins_and_templates_take_field_values() {
         ),
         (Some("windows"), None)
     );
+    assert_eq!(
+        t.log_sources("evtx"),
+        ["windows/process_creation", "windows"]
+    );
+    assert_eq!(
+        t.log_sources("zeek"),
+        ["windows/process_creation", "zeek/{_path}", "windows"]
+    );
+    assert!(t.log_sources("syslog").is_empty());
     let mut conn = event("zeek", None, &[("_path", Value::from("Conn"))]);
     t.apply(&mut conn);
     assert_eq!(conn.logsource.service.as_deref(), Some("conn"));

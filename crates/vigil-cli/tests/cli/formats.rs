@@ -32,3 +32,21 @@ fn formats_as_json() {
             .all(|f| !f["example"].as_str().unwrap().is_empty())
     );
 }
+
+#[test]
+fn formats_name_the_sigma_log_sources_of_each_reader() {
+    let out = vigil(&["formats", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let sources = |name: &str| -> Vec<String> {
+        let reader = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap();
+        serde_json::from_value(reader["logsources"].clone()).unwrap()
+    };
+    assert!(sources("syslog").contains(&"linux/sshd".to_string()));
+    assert!(sources("kv").contains(&"fortigate/firewall".to_string()));
+    assert!(stdout(&vigil(&["formats"])).contains("Sigma log sources: linux/sshd"));
+}
