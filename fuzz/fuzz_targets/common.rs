@@ -16,6 +16,10 @@ fn options() -> ReadOptions {
     }
 }
 
+/// The built-in taxonomy, applied to every event as `vigil parse` does.
+static TAXONOMY: std::sync::LazyLock<vigil_normalize::Taxonomy> =
+    std::sync::LazyLock::new(|| vigil_normalize::Taxonomy::builtin().expect("the built-in taxonomy loads"));
+
 /// Reads `data` with the reader called `format` (or detected, with archives opened).
 pub fn read(data: &[u8], format: Option<&str>) -> Vec<InputSummary> {
     let mut ingest = Ingest::new(options());
@@ -24,9 +28,10 @@ pub fn read(data: &[u8], format: Option<&str>) -> Vec<InputSummary> {
     }
     let summaries = ingest.read_input(Input::from_slice("fuzz", data), |_| {
         |record: vigil_ingest::RecordResult| {
-            if let Ok(event) = &record {
+            if let Ok(mut event) = record {
+                TAXONOMY.apply(&mut event);
                 // Serializing is what `vigil parse` does with every event.
-                serde_json::to_vec(event).expect("events always serialize");
+                serde_json::to_vec(&event).expect("events always serialize");
             }
             ControlFlow::Continue(())
         }
