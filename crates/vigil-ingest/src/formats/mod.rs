@@ -1,6 +1,7 @@
 //! The formats vigil reads, one module each, and [`READERS`]: the one place they are listed.
 
 pub(crate) mod cef;
+pub(crate) mod csv;
 pub(crate) mod evtx;
 pub(crate) mod json;
 pub(crate) mod kv;
@@ -15,6 +16,7 @@ pub(crate) static READERS: &[&dyn Reader] = &[
     &json::JsonReader,
     &cef::CefReader,
     &cef::LeefReader,
+    &csv::CsvReader,
     &kv::KvReader,
     &syslog::SyslogReader,
 ];
