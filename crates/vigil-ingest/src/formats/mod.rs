@@ -7,6 +7,7 @@ pub(crate) mod json;
 pub(crate) mod kv;
 pub(crate) mod syslog;
 pub(crate) mod text;
+pub(crate) mod zeek;
 
 use crate::reader::Reader;
 
@@ -16,6 +17,7 @@ pub(crate) static READERS: &[&dyn Reader] = &[
     &json::JsonReader,
     &cef::CefReader,
     &cef::LeefReader,
+    &zeek::ZeekReader,
     &csv::CsvReader,
     &kv::KvReader,
     &syslog::SyslogReader,

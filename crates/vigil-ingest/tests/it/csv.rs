@@ -159,3 +159,32 @@ fn generic_tsv_keeps_identifiers_as_text_and_types_numbers() {
 
     snapshot_settings().bind(|| insta::assert_json_snapshot!("csv_generic_tsv_process", dump));
 }
+
+/// The delimited and Zeek readers must leave every other corpus sample to its own reader.
+#[test]
+fn csv_and_zeek_claim_no_other_corpus_sample() {
+    let Some(corpus) = vigil_test_support::corpus() else {
+        return;
+    };
+    let csv = vigil_ingest::reader_named("csv").unwrap();
+    let zeek = vigil_ingest::reader_named("zeek").unwrap();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(corpus.join("logs")).unwrap() {
+        let dir = entry.unwrap().path();
+        for file in std::fs::read_dir(&dir).unwrap() {
+            let file = file.unwrap().path();
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with("LICENSE") || name.ends_with(".md") {
+                continue;
+            }
+            let mut head = std::fs::read(&file).unwrap();
+            head.truncate(64 * 1024);
+            assert_eq!(csv.sniff(&head), 0, "csv claims {}", file.display());
+            if !dir.ends_with("zeek-tsv") {
+                assert_eq!(zeek.sniff(&head), 0, "zeek claims {}", file.display());
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "{checked}");
+}

@@ -6,6 +6,7 @@ mod csv;
 mod evtx;
 mod json;
 mod syslog;
+mod zeek;
 
 use std::ops::ControlFlow;
 use std::path::Path;
