@@ -27,8 +27,9 @@ use std::borrow::Cow;
 
 use jiff::tz::TimeZone;
 use vigil_event::time::{from_epoch, from_epoch_int, parse_timestamp};
-use vigil_event::{Event, FieldName, Fields, Location, Origin, Text, Timestamp, Value};
+use vigil_event::{Event, FieldName, Location, Origin, Text, Timestamp, Value};
 
+use super::columns::Columns;
 use crate::error::{RecordError, RecordErrorKind, Result};
 use crate::input::Input;
 use crate::lines::{Line, Lines};
@@ -180,9 +181,7 @@ fn is_blank(text: &str, delimiter: Option<u8>) -> bool {
 struct Table {
     delimiter: u8,
     splitter: Splitter,
-    names: Vec<FieldName>,
-    /// Whether the header's names are all different, so cells can be pushed unchecked.
-    unique: bool,
+    columns: Columns,
     variant: &'static str,
     /// Where the time is, most specific first.
     times: Vec<TimeSource>,
@@ -213,19 +212,14 @@ impl Table {
     fn new(header: &str) -> Table {
         let delimiter = best_delimiter(header);
         let mut splitter = Splitter::new(delimiter);
-        let names: Vec<FieldName> = splitter
-            .split(header)
-            .iter()
-            .enumerate()
-            .map(|(i, cell)| match cell.trim() {
-                "" => FieldName::from(format!("column{}", i + 1)),
-                name => FieldName::from(name),
-            })
-            .collect();
-        let unique = names
-            .iter()
-            .enumerate()
-            .all(|(i, n)| !names[..i].contains(n));
+        let columns =
+            Columns::new(splitter.split(header).iter().enumerate().map(
+                |(i, cell)| match cell.trim() {
+                    "" => FieldName::from(format!("column{}", i + 1)),
+                    name => FieldName::from(name),
+                },
+            ));
+        let names = columns.names();
         let find = |wanted: &str| names.iter().find(|n| n.eq_ignore_ascii_case(wanted));
         let splunk = names.iter().any(|n| n == "_time" || n == "_raw");
         let mut times = Vec::new();
@@ -249,8 +243,7 @@ impl Table {
         Table {
             delimiter,
             splitter,
-            names,
-            unique,
+            columns,
             variant: if splunk { "splunk" } else { "generic" },
             times,
             hosts,
@@ -260,7 +253,7 @@ impl Table {
     /// How an error names the last of `count` cells.
     fn column_name(&self, count: usize) -> String {
         let index = count.saturating_sub(1);
-        match self.names.get(index) {
+        match self.columns.name(index) {
             Some(name) => format!("column {name}"),
             None => format!("column{}", index + 1),
         }
@@ -273,18 +266,19 @@ impl Table {
         tz: &TimeZone,
     ) -> std::result::Result<Event, String> {
         let cells = self.splitter.split(text);
-        let mut fields = Fields::with_capacity(cells.len());
+        let mut row = self.columns.row();
         for (i, cell) in cells.iter().enumerate() {
             if cell.is_empty() {
                 continue;
             }
             let value = typed(&cell);
-            match self.names.get(i) {
-                Some(name) if self.unique => fields.push(name.clone(), value),
-                Some(name) => fields.append(name.clone(), value),
-                None => fields.append(format!("column{}", i + 1), value),
+            if i < self.columns.len() {
+                row.set(i, value);
+            } else {
+                row.set_extra(FieldName::from(format!("column{}", i + 1)), value);
             }
         }
+        let fields = row.into_fields();
         if fields.is_empty() {
             return Err("the row has no values".into());
         }
@@ -814,6 +808,20 @@ mod tests {
         assert_eq!(e[2].get_str("column5"), Some("extra"));
         assert!(e[2].get("column6").is_none(), "empty cells are absent");
         assert_eq!(e[0].variant, Some("generic"));
+    }
+
+    #[test]
+    fn a_row_of_many_cells_beyond_the_header_reads_in_linear_time() {
+        let text = format!("a,b,column7\n{}\n", "x,".repeat(200_000));
+        let got = read(&text);
+        let e = ok(&got)[0];
+        assert_eq!(e.fields().len(), 199_999);
+        assert_eq!(e.get_str("column200000"), Some("x"));
+        assert_eq!(
+            e.get("column7"),
+            Some(&Value::List(vec![Value::from("x"), Value::from("x")])),
+            "a cell beyond the header joins a header column of its name"
+        );
     }
 
     #[test]

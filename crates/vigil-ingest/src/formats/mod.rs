@@ -1,6 +1,7 @@
 //! The formats vigil reads, one module each, and [`READERS`]: the one place they are listed.
 
 pub(crate) mod cef;
+pub(crate) mod columns;
 pub(crate) mod csv;
 pub(crate) mod evtx;
 pub(crate) mod json;

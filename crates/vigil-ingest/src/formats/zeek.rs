@@ -26,8 +26,9 @@
 //! A data line before any `#fields`, a line whose value count differs from the `#fields`
 //! count, or a value its type cannot hold is an error naming the line and the column.
 
-use vigil_event::{Event, FieldName, Fields, Location, Origin, Timestamp, Value};
+use vigil_event::{Event, FieldName, Location, Origin, Timestamp, Value};
 
+use super::columns::Columns;
 use crate::error::{RecordError, RecordErrorKind, Result};
 use crate::input::Input;
 use crate::lines::{Line, Lines};
@@ -133,10 +134,8 @@ struct Header {
     empty: String,
     unset: String,
     path: Option<String>,
-    /// `#fields`, once given.
-    names: Option<Vec<FieldName>>,
-    /// Whether the `#fields` names are all different, so values can be pushed unchecked.
-    unique: bool,
+    /// `_path`, then the `#fields` names, once given.
+    columns: Option<Columns>,
     /// `#types`, once given (after `#fields`).
     types: Option<Vec<Type>>,
 }
@@ -149,8 +148,7 @@ impl Default for Header {
             empty: "(empty)".into(),
             unset: "-".into(),
             path: None,
-            names: None,
-            unique: true,
+            columns: None,
             types: None,
         }
     }
@@ -178,15 +176,11 @@ impl Header {
             "#unset_field" => self.unset = unescape(value),
             "#path" => self.path = Some(unescape(value)),
             "#fields" => {
-                let names: Vec<FieldName> = value
+                let names = value
                     .split(self.separator.as_str())
-                    .map(|n| FieldName::from(unescape(n)))
-                    .collect();
-                self.unique = names
-                    .iter()
-                    .enumerate()
-                    .all(|(i, n)| !names[..i].contains(n) && n != PATH_FIELD);
-                self.names = Some(names);
+                    .map(|n| FieldName::from(unescape(n)));
+                let path = std::iter::once(FieldName::from(PATH_FIELD));
+                self.columns = Some(Columns::new(path.chain(names)));
                 self.types = None;
             }
             "#types" => {
@@ -198,32 +192,32 @@ impl Header {
     }
 
     fn event(&self, line: &str, origin: Origin) -> std::result::Result<Event, String> {
-        let Some(names) = &self.names else {
+        let Some(columns) = &self.columns else {
             return Err("a data line before any #fields header".into());
         };
+        // Column 0 is `_path`, from the header.
+        let count = columns.len() - 1;
         let values: Vec<&str> = line.split(self.separator.as_str()).collect();
-        if values.len() != names.len() {
+        if values.len() != count {
             return Err(format!(
-                "{} values for the {} #fields columns",
-                values.len(),
-                names.len()
+                "{} values for the {count} #fields columns",
+                values.len()
             ));
         }
         if let Some(types) = &self.types
-            && types.len() != names.len()
+            && types.len() != count
         {
             return Err(format!(
-                "the #types header has {} entries for the {} #fields columns",
-                types.len(),
-                names.len()
+                "the #types header has {} entries for the {count} #fields columns",
+                types.len()
             ));
         }
-        let mut fields = Fields::with_capacity(values.len() + 1);
+        let mut row = columns.row();
         if let Some(path) = &self.path {
-            fields.push(PATH_FIELD, Value::from(path.as_str()));
+            row.set(0, Value::from(path.as_str()));
         }
         let mut timestamp = None;
-        for (i, (name, raw)) in names.iter().zip(&values).enumerate() {
+        for (i, raw) in values.iter().enumerate() {
             let kind = self
                 .types
                 .as_ref()
@@ -233,6 +227,7 @@ impl Header {
             if *raw == self.unset {
                 continue;
             }
+            let name = columns.name(i + 1).map_or("", |n| n.as_str());
             let value = self
                 .value(raw, kind)
                 .map_err(|why| format!("column {name}: {why}"))?;
@@ -241,13 +236,9 @@ impl Header {
                     epoch_exact(raw).ok_or_else(|| format!("column ts: `{raw}` is not a time"))?,
                 );
             }
-            if self.unique {
-                fields.push(name.clone(), value);
-            } else {
-                fields.append(name.clone(), value);
-            }
+            row.set(i + 1, value);
         }
-        let mut event = Event::with_fields(origin, NAME, fields);
+        let mut event = Event::with_fields(origin, NAME, row.into_fields());
         event.variant = Some(NAME);
         event.timestamp = timestamp;
         Ok(event)
@@ -574,6 +565,19 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("#types header has 1 entries")
+        );
+    }
+
+    #[test]
+    fn repeated_field_names_gather_their_values() {
+        let e = one("#path\tx\n#fields\ta\ta\t_path\n1\t2\ty\n");
+        assert_eq!(
+            e.get("a"),
+            Some(&Value::List(vec![Value::from("1"), Value::from("2")]))
+        );
+        assert_eq!(
+            e.get("_path"),
+            Some(&Value::List(vec![Value::from("x"), Value::from("y")]))
         );
     }
 
