@@ -2,9 +2,11 @@
 #![allow(clippy::unwrap_used)] // Test helpers fail loudly; that is their job.
 
 mod archives;
+mod csv;
 mod evtx;
 mod json;
 mod syslog;
+mod zeek;
 
 use std::ops::ControlFlow;
 use std::path::Path;
