@@ -24,7 +24,10 @@ fn formats_as_json() {
         .iter()
         .map(|f| f["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["evtx", "json", "cef", "leef", "kv", "syslog"]);
+    assert_eq!(
+        names,
+        ["evtx", "json", "cef", "leef", "asa", "kv", "syslog"]
+    );
     assert!(
         list.as_array()
             .unwrap()

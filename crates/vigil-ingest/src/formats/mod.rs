@@ -1,5 +1,6 @@
 //! The formats vigil reads, one module each, and [`READERS`]: the one place they are listed.
 
+pub(crate) mod asa;
 pub(crate) mod cef;
 pub(crate) mod evtx;
 pub(crate) mod json;
@@ -15,6 +16,7 @@ pub(crate) static READERS: &[&dyn Reader] = &[
     &json::JsonReader,
     &cef::CefReader,
     &cef::LeefReader,
+    &asa::AsaReader,
     &kv::KvReader,
     &syslog::SyslogReader,
 ];
