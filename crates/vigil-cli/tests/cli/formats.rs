@@ -26,7 +26,9 @@ fn formats_as_json() {
         .collect();
     assert_eq!(
         names,
-        ["evtx", "json", "cef", "leef", "asa", "kv", "syslog"]
+        [
+            "evtx", "json", "cef", "leef", "asa", "panos", "kv", "syslog"
+        ]
     );
     assert!(
         list.as_array()

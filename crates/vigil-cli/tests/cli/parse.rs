@@ -157,8 +157,9 @@ fn usage_errors_exit_2() {
     let out = vigil(&["parse", "--format", "nope", "examples"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out)
-            .contains("no reader named 'nope' (known: evtx, json, cef, leef, asa, kv, syslog)"),
+        stderr(&out).contains(
+            "no reader named 'nope' (known: evtx, json, cef, leef, asa, panos, kv, syslog)"
+        ),
         "{}",
         stderr(&out)
     );

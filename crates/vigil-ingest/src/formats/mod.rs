@@ -5,6 +5,7 @@ pub(crate) mod cef;
 pub(crate) mod evtx;
 pub(crate) mod json;
 pub(crate) mod kv;
+pub(crate) mod panos;
 pub(crate) mod syslog;
 pub(crate) mod text;
 
@@ -17,6 +18,7 @@ pub(crate) static READERS: &[&dyn Reader] = &[
     &cef::CefReader,
     &cef::LeefReader,
     &asa::AsaReader,
+    &panos::PanosReader,
     &kv::KvReader,
     &syslog::SyslogReader,
 ];

@@ -5,6 +5,7 @@ mod archives;
 mod asa;
 mod evtx;
 mod json;
+mod panos;
 mod syslog;
 
 use std::ops::ControlFlow;
