@@ -26,7 +26,9 @@ fn formats_as_json() {
         .collect();
     assert_eq!(
         names,
-        ["evtx", "json", "cef", "leef", "zeek", "csv", "kv", "syslog"]
+        [
+            "evtx", "json", "cef", "leef", "asa", "panos", "zeek", "csv", "kv", "syslog"
+        ]
     );
     assert!(
         list.as_array()

@@ -1,11 +1,13 @@
 //! The formats vigil reads, one module each, and [`READERS`]: the one place they are listed.
 
+pub(crate) mod asa;
 pub(crate) mod cef;
 pub(crate) mod columns;
 pub(crate) mod csv;
 pub(crate) mod evtx;
 pub(crate) mod json;
 pub(crate) mod kv;
+pub(crate) mod panos;
 pub(crate) mod syslog;
 pub(crate) mod text;
 pub(crate) mod zeek;
@@ -18,6 +20,8 @@ pub(crate) static READERS: &[&dyn Reader] = &[
     &json::JsonReader,
     &cef::CefReader,
     &cef::LeefReader,
+    &asa::AsaReader,
+    &panos::PanosReader,
     &zeek::ZeekReader,
     &csv::CsvReader,
     &kv::KvReader,

@@ -2,9 +2,11 @@
 #![allow(clippy::unwrap_used)] // Test helpers fail loudly; that is their job.
 
 mod archives;
+mod asa;
 mod csv;
 mod evtx;
 mod json;
+mod panos;
 mod syslog;
 mod zeek;
 
