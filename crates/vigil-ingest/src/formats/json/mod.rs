@@ -1,10 +1,16 @@
-//! JSON events: JSON Lines, JSON arrays and streams of (pretty-printed) objects, with the
-//! shape of each record detected ([`shape::Shape`]): Windows events from `evtx_dump`,
-//! Winlogbeat/ECS, Wazuh, Splunk exports, NXLog-style flat Windows JSON, and any other object
-//! kept as flat fields.
+//! JSON events: JSON Lines, JSON arrays, streams of (pretty-printed) objects and AWS
+//! `{"Records":[...]}` files, with the shape of each record detected ([`shape::Shape`]):
+//! Windows events from `evtx_dump`, Winlogbeat, Wazuh, Splunk exports, NXLog-style flat
+//! Windows JSON; the SIEM sources Zeek, Suricata EVE, AWS CloudTrail, Entra ID sign-in and
+//! audit logs, Okta, Google Cloud audit logs, CrowdStrike Falcon and Sentinel `Syslog`
+//! rows; Elastic ECS documents; and any other object kept as flat fields. The shape is the
+//! event's variant.
 
+mod azure;
+mod sentinel;
 mod shape;
 mod split;
+mod zeek;
 
 use vigil_event::{Event, Fields, Location, Origin};
 
@@ -24,7 +30,7 @@ impl Reader for JsonReader {
     }
 
     fn description(&self) -> &'static str {
-        "JSON Lines or arrays of events: Windows (evtx_dump, Winlogbeat, NXLog), Wazuh alerts, Elastic ECS, Splunk exports, any object"
+        "JSON Lines or arrays of events: Windows (evtx_dump, Winlogbeat, NXLog), Zeek, Suricata EVE, CloudTrail, Entra ID, Okta, GCP audit, CrowdStrike Falcon, Sentinel Syslog, Wazuh, Splunk, Elastic ECS, any object"
     }
 
     fn example(&self) -> &'static str {
