@@ -4,6 +4,7 @@
 mod archives;
 mod evtx;
 mod json;
+mod json_siem;
 mod syslog;
 
 use std::ops::ControlFlow;

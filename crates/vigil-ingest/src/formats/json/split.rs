@@ -10,8 +10,10 @@
 //!
 //! AWS wraps its records in an object whose only key holds them all: a CloudTrail file is
 //! `{"Records":[{...},{...}]}`, pretty or on one line, and so are S3, SNS and SQS
-//! notifications. The splitter opens such a wrapper as it opens an array, so each record
-//! is a piece of its own, with its own line and offset, and the file is never held whole.
+//! notifications; Azure diagnostic logs sent through Event Hubs come as
+//! `{"records":[...]}`. The splitter opens such a wrapper as it opens an array, so each
+//! record is a piece of its own, with its own line and offset, and the file is never held
+//! whole.
 
 use std::io::{self, BufRead};
 
@@ -395,22 +397,31 @@ impl<R: BufRead> Splitter<R> {
     }
 }
 
-/// The length of `{"Records":[` (with any whitespace) at the start of `bytes`, when
-/// `bytes` starts with it.
+/// The length of `{"Records":[` or `{"records":[` (with any whitespace) at the start of
+/// `bytes`, when `bytes` starts with it.
 fn records_prefix(bytes: &[u8]) -> Option<usize> {
     let mut at = 0;
-    let mut expect = |token: &[u8]| {
+    let mut token = |tokens: &[&[u8]]| {
         while bytes
             .get(at)
             .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
         {
             at += 1;
         }
-        let found = bytes.get(at..).is_some_and(|rest| rest.starts_with(token));
-        at += token.len();
-        found
+        let rest = bytes.get(at..).unwrap_or_default();
+        match tokens.iter().find(|token| rest.starts_with(token)) {
+            Some(token) => {
+                at += token.len();
+                true
+            }
+            None => false,
+        }
     };
-    (expect(b"{") && expect(b"\"Records\"") && expect(b":") && expect(b"[")).then_some(at)
+    let found = token(&[b"{"])
+        && token(&[b"\"Records\"", b"\"records\""])
+        && token(&[b":"])
+        && token(&[b"["]);
+    found.then_some(at)
 }
 
 /// Splits one line holding objects side by side into records; what follows the last
@@ -729,6 +740,8 @@ mod tests {
         assert_eq!(records_prefix(b"{\"Records\":5}"), None);
         assert_eq!(records_prefix(b"{\"Records2\":[]}"), None);
         assert_eq!(records_prefix(b"{\"Rec"), None);
+        assert_eq!(records_prefix(b"{\"records\":[{"), Some(12));
+        assert_eq!(records_prefix(b"{\"RECORDS\":[{"), None);
         let got = split("{\"Records\": 5}\n");
         assert_eq!(got, vec![Ok(("{\"Records\": 5}".into(), 1, 0))]);
     }
