@@ -149,6 +149,25 @@ mod tests {
     }
 
     #[test]
+    fn a_broken_record_in_a_records_file_costs_that_record_only() {
+        let text = "{\"Records\": [\n  {\"eventVersion\":\"1.08\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"eventID\":\"a\",\"eventTime\":\"2024-03-12T10:00:00Z\"},\n  {\"eventVersion\": tru},\n  {\"eventVersion\":\"1.08\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\",\"eventID\":\"b\"}\n]}\n";
+        let got = read(text);
+        assert_eq!(got.len(), 3);
+        let first = got[0].as_ref().unwrap();
+        assert_eq!(first.variant, Some("cloudtrail"));
+        assert_eq!(first.timestamp.unwrap().to_string(), "2024-03-12T10:00:00Z");
+        let error = got[1].as_ref().unwrap_err().to_string();
+        assert!(
+            error.starts_with("t.json: record 2, line 3, offset 0x00000095: invalid JSON"),
+            "{error}"
+        );
+        let third = got[2].as_ref().unwrap();
+        assert_eq!(third.get_str("eventName"), Some("CreateUser"));
+        assert_eq!(third.origin.location.record, Some(3));
+        assert_eq!(third.origin.location.line, Some(4));
+    }
+
+    #[test]
     fn generic_records_find_their_time_and_host() {
         let got = read(r#"[{"ts":1600000000.25,"host":{"name":"web1"},"msg":"x"}]"#);
         let e = got[0].as_ref().unwrap();
