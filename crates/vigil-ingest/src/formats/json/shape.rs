@@ -116,6 +116,8 @@ keys! {
     stream = "@stream",
     orig_h = "id.orig_h",
     orig_h_flat = "id_orig_h",
+    suricata = "suricata",
+    crowdstrike = "crowdstrike",
 }
 
 /// Whether the record's first key is `"Event"`.
@@ -133,7 +135,10 @@ impl Shape {
     /// Wrappers come first (a Wazuh alert or a Splunk result may carry any vendor's
     /// fields), then Windows, then the vendors by the keys only they write, and the
     /// Elastic Common Schema last: a shipper that adds `@timestamp` or `ecs` to a
-    /// CloudTrail record leaves it a CloudTrail record.
+    /// CloudTrail record leaves it a CloudTrail record. An Elastic integration's document
+    /// nests the vendor's keys under the integration's name (`suricata.eve.event_type`,
+    /// `crowdstrike.metadata.eventType`); where those keys keep their spelling, that name
+    /// tells the document from the vendor's own record.
     pub(crate) fn detect(bytes: &[u8]) -> Shape {
         let k = &*KEYS;
         let has = |finder: &memmem::Finder<'_>| finder.find(bytes).is_some();
@@ -151,7 +156,9 @@ impl Shape {
             Shape::SentinelSyslog
         } else if has(&k.event_version) && has(&k.event_source) && has(&k.aws_event_id) {
             Shape::CloudTrail
-        } else if has(&k.event_simple_name) || (has(&k.event_creation_time) && has(&k.event_type)) {
+        } else if (has(&k.event_simple_name) || (has(&k.event_creation_time) && has(&k.event_type)))
+            && !has(&k.crowdstrike)
+        {
             Shape::Falcon
         } else if has(&k.event_type) && has(&k.published) && has(&k.actor) {
             Shape::Okta
@@ -163,7 +170,10 @@ impl Shape {
             Shape::AzureAudit
         } else if has(&k.created_date_time) && has(&k.app_display_name) {
             Shape::AzureSignin
-        } else if has(&k.suricata_event_type) && (has(&k.src_ip) || has(&k.flow_id)) {
+        } else if has(&k.suricata_event_type)
+            && (has(&k.src_ip) || has(&k.flow_id))
+            && !has(&k.suricata)
+        {
             Shape::Suricata
         } else if has(&k.ts)
             && (has(&k.path) || has(&k.stream) || has(&k.orig_h) || has(&k.orig_h_flat))
@@ -293,7 +303,7 @@ impl Shape {
                 // Sysmon's `UtcTime` is when it happened; `TimeGenerated` when the agent
                 // collected it.
                 set_time(event, &["UtcTime"], &TimeZone::UTC);
-                set_time(event, &["TimeGenerated", "EventTime"], tz);
+                set_time(event, &["TimeGenerated", "EventTime", "@timestamp"], tz);
                 set_host(event, &["Computer", "HostName"]);
             }
             Shape::CloudTrail => {
@@ -310,6 +320,7 @@ impl Shape {
                         "timestamp",
                         "metadata.eventCreationTime",
                         "event.ProcessStartTime",
+                        "@timestamp",
                     ],
                     tz,
                 );
@@ -318,8 +329,10 @@ impl Shape {
                     &["ComputerName", "event.ComputerName", "event.Hostname"],
                 );
             }
-            Shape::Okta => set_time(event, &["published"], tz),
-            Shape::GcpAudit => set_time(event, &["timestamp", "receiveTimestamp"], tz),
+            Shape::Okta => set_time(event, &["published", "@timestamp"], tz),
+            Shape::GcpAudit => {
+                set_time(event, &["timestamp", "receiveTimestamp", "@timestamp"], tz)
+            }
             Shape::AzureAudit => set_time(
                 event,
                 &["time", "properties.activityDateTime", "activityDateTime"],
@@ -329,17 +342,22 @@ impl Shape {
                 azure::add_status(event.fields_mut());
                 set_time(
                     event,
-                    &["time", "properties.createdDateTime", "createdDateTime"],
+                    &[
+                        "time",
+                        "properties.createdDateTime",
+                        "createdDateTime",
+                        "@timestamp",
+                    ],
                     tz,
                 );
             }
             Shape::Suricata => {
-                set_time(event, &["timestamp"], tz);
+                set_time(event, &["timestamp", "@timestamp"], tz);
                 // The sensor's name, when `sensor-name` is configured.
                 set_host(event, &["host"]);
             }
             Shape::Zeek => {
-                set_time(event, &["ts", "_write_ts"], tz);
+                set_time(event, &["ts", "_write_ts", "@timestamp"], tz);
                 // The sensor that wrote the log.
                 set_host(event, &["_system_name", "@system"]);
             }
@@ -653,6 +671,12 @@ mod tests {
         // A Sentinel row of Windows events (`EventID`, `Channel`) is Windows.
         let windows = r#"{"EventID":4688,"Channel":"Security","Computer":"h","TimeGenerated":"x"}"#;
         assert_eq!(Shape::detect(windows.as_bytes()), Shape::FlatWindows);
+        // Elastic's integrations keep some vendor keys, nested under their own name.
+        let filebeat_suricata =
+            r#"{"@timestamp":"x","ecs":{},"suricata":{"eve":{"event_type":"alert","flow_id":1}}}"#;
+        assert_eq!(Shape::detect(filebeat_suricata.as_bytes()), Shape::Ecs);
+        let agent_falcon = r#"{"@timestamp":"x","ecs":{},"crowdstrike":{"metadata":{"eventType":"DetectionSummaryEvent","eventCreationTime":1}}}"#;
+        assert_eq!(Shape::detect(agent_falcon.as_bytes()), Shape::Ecs);
         // S3 notifications share CloudTrail's first keys but have no `eventID`.
         let s3 = r#"{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{}}"#;
         assert_eq!(Shape::detect(s3.as_bytes()), Shape::Generic);
