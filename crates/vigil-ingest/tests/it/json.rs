@@ -124,28 +124,3 @@ fn example_siem_exports_are_recognised() {
         "2024-03-12T10:14:33Z"
     );
 }
-
-#[test]
-fn other_json_streams_keep_flat_dotted_fields() {
-    let Some(path) =
-        corpus_path("logs/aws-cloudtrail/ec2_proxy_s3_exfiltration_2020-09-14011940.json")
-    else {
-        return;
-    };
-    let read = read_paths(&[&path], Default::default());
-    assert_eq!(read.summaries[0].errors, 0);
-    let e = &read.events[0];
-    assert!(e.get_str("eventName").is_some() && e.get_str("eventSource").is_some());
-    assert!(e.get_str("userIdentity.type").is_some());
-    assert!(e.timestamp.is_some());
-    let Some(path) = corpus_path("logs/suricata-eve/wrccdc-2018_alerts-only.eve.ndjson") else {
-        return;
-    };
-    let read = read_paths(&[&path], Default::default());
-    assert_eq!(read.summaries[0].errors, 0);
-    assert!(
-        read.events
-            .iter()
-            .all(|e| e.get_str("alert.signature").is_some() && e.timestamp.is_some())
-    );
-}

@@ -6,6 +6,7 @@ mod asa;
 mod csv;
 mod evtx;
 mod json;
+mod json_siem;
 mod panos;
 mod syslog;
 mod zeek;

@@ -1,10 +1,16 @@
-//! JSON events: JSON Lines, JSON arrays and streams of (pretty-printed) objects, with the
-//! shape of each record detected ([`shape::Shape`]): Windows events from `evtx_dump`,
-//! Winlogbeat/ECS, Wazuh, Splunk exports, NXLog-style flat Windows JSON, and any other object
-//! kept as flat fields.
+//! JSON events: JSON Lines, JSON arrays, streams of (pretty-printed) objects and AWS
+//! `{"Records":[...]}` files, with the shape of each record detected ([`shape::Shape`]):
+//! Windows events from `evtx_dump`, Winlogbeat, Wazuh, Splunk exports, NXLog-style flat
+//! Windows JSON; the SIEM sources Zeek, Suricata EVE, AWS CloudTrail, Entra ID sign-in and
+//! audit logs, Okta, Google Cloud audit logs, CrowdStrike Falcon and Sentinel `Syslog`
+//! rows; Elastic ECS documents; and any other object kept as flat fields. The shape is the
+//! event's variant.
 
+mod azure;
+mod sentinel;
 mod shape;
 mod split;
+mod zeek;
 
 use vigil_event::{Event, Fields, Location, Origin};
 
@@ -24,7 +30,7 @@ impl Reader for JsonReader {
     }
 
     fn description(&self) -> &'static str {
-        "JSON Lines or arrays of events: Windows (evtx_dump, Winlogbeat, NXLog), Wazuh alerts, Elastic ECS, Splunk exports, any object"
+        "JSON Lines or arrays of events: Windows (evtx_dump, Winlogbeat, NXLog), Zeek, Suricata EVE, CloudTrail, Entra ID, Okta, GCP audit, CrowdStrike Falcon, Sentinel Syslog, Wazuh, Splunk, Elastic ECS, any object"
     }
 
     fn example(&self) -> &'static str {
@@ -140,6 +146,25 @@ mod tests {
             "{e2}"
         );
         assert_eq!(got[3].as_ref().unwrap().get("c"), Some(&Value::Bool(true)));
+    }
+
+    #[test]
+    fn a_broken_record_in_a_records_file_costs_that_record_only() {
+        let text = "{\"Records\": [\n  {\"eventVersion\":\"1.08\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"eventID\":\"a\",\"eventTime\":\"2024-03-12T10:00:00Z\"},\n  {\"eventVersion\": tru},\n  {\"eventVersion\":\"1.08\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\",\"eventID\":\"b\"}\n]}\n";
+        let got = read(text);
+        assert_eq!(got.len(), 3);
+        let first = got[0].as_ref().unwrap();
+        assert_eq!(first.variant, Some("cloudtrail"));
+        assert_eq!(first.timestamp.unwrap().to_string(), "2024-03-12T10:00:00Z");
+        let error = got[1].as_ref().unwrap_err().to_string();
+        assert!(
+            error.starts_with("t.json: record 2, line 3, offset 0x00000095: invalid JSON"),
+            "{error}"
+        );
+        let third = got[2].as_ref().unwrap();
+        assert_eq!(third.get_str("eventName"), Some("CreateUser"));
+        assert_eq!(third.origin.location.record, Some(3));
+        assert_eq!(third.origin.location.line, Some(4));
     }
 
     #[test]

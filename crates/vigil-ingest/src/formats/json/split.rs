@@ -7,6 +7,13 @@
 //! recovers from unbalanced brackets. In a multi-line layout, a `{` at the start of a line
 //! while a record is still open ends that record as incomplete: pretty printers indent
 //! nested objects, so that `{` opens the next record.
+//!
+//! AWS wraps its records in an object whose only key holds them all: a CloudTrail file is
+//! `{"Records":[{...},{...}]}`, pretty or on one line, and so are S3, SNS and SQS
+//! notifications; Azure diagnostic logs sent through Event Hubs come as
+//! `{"records":[...]}`. The splitter opens such a wrapper as it opens an array, so each
+//! record is a piece of its own, with its own line and offset, and the file is never held
+//! whole.
 
 use std::io::{self, BufRead};
 
@@ -45,6 +52,11 @@ pub(crate) struct Splitter<R> {
     layout: Layout,
     /// Open arrays around the records (`[` seen, `]` not yet).
     array_depth: u32,
+    /// Open `{"Records":[` wrappers, whose closing `}` is a separator.
+    wrappers: u32,
+    /// Whether a record that turns out to be a wrapper (because its start was not in the
+    /// buffer when it was met) is split after it was read; off for that inner split.
+    unwrap_read_records: bool,
     max_len: usize,
     failed: bool,
     /// Records found on one line, waiting their turn.
@@ -60,6 +72,8 @@ impl<R: BufRead> Splitter<R> {
             at_line_start: true,
             layout: Layout::Unknown,
             array_depth: 0,
+            wrappers: 0,
+            unwrap_read_records: true,
             max_len,
             failed: false,
             pending: std::collections::VecDeque::new(),
@@ -104,17 +118,36 @@ impl<R: BufRead> Splitter<R> {
                     self.array_depth -= 1;
                     self.bump(byte);
                 }
+                b'}' if self.wrappers > 0 => {
+                    self.wrappers -= 1;
+                    self.bump(byte);
+                }
                 _ => return Ok(Some(byte)),
             }
         }
     }
 
     fn next_piece(&mut self) -> io::Result<Option<Piece>> {
-        if let Some(piece) = self.pending.pop_front() {
-            return Ok(Some(piece));
+        // A wrapper may hold no records, so reading goes on until there is a piece.
+        while self.pending.is_empty() {
+            if !self.read_pieces()? {
+                return Ok(None);
+            }
         }
-        let Some(first) = self.skip_separators()? else {
-            return Ok(None);
+        Ok(self.pending.pop_front())
+    }
+
+    /// Reads the next piece (or the pieces of one line) into `pending`. Returns `false` at
+    /// the end of the input.
+    fn read_pieces(&mut self) -> io::Result<bool> {
+        let first = loop {
+            let Some(first) = self.skip_separators()? else {
+                return Ok(false);
+            };
+            if first == b'{' && self.layout != Layout::Lines && self.open_wrapper()? {
+                continue;
+            }
+            break first;
         };
         let start = Raw {
             bytes: Vec::new(),
@@ -122,26 +155,84 @@ impl<R: BufRead> Splitter<R> {
             offset: self.offset,
         };
         if first != b'{' {
-            return self.take_line(start, first).map(Some);
+            let piece = self.take_line(start, first)?;
+            self.queue(piece);
+        } else if self.layout != Layout::Lines {
+            let piece = self.take_object(start)?;
+            self.queue(piece);
+        } else {
+            // JSON Lines: a line is a record, copied with `memchr`. A line that may hold
+            // several objects side by side (`{...}{...}`, as Kinesis Firehose writes them)
+            // is split by scanning it. A record that does not close on its line fails to
+            // parse, with the reason.
+            match self.take_line(start, first)? {
+                Piece::Record(raw)
+                    if memchr::memmem::find(&raw.bytes, b"}{").is_some()
+                        || memchr::memmem::find(&raw.bytes, b"} {").is_some() =>
+                {
+                    for piece in split_line(raw) {
+                        self.queue(piece);
+                    }
+                }
+                piece => self.queue(piece),
+            }
         }
-        if self.layout != Layout::Lines {
-            return self.take_object(start).map(Some);
-        }
-        // JSON Lines: a line is a record, copied with `memchr`. A line that may hold
-        // several objects side by side (`{...}{...}`, as Kinesis Firehose writes them) is
-        // split by scanning it.
-        let piece = self.take_line(start, first)?;
+        Ok(true)
+    }
+
+    /// Queues a piece; a record that is a whole `{"Records":[...]}` wrapper (one whose start
+    /// was not in the buffer when it was met, or a line of JSON Lines) is queued as its
+    /// records.
+    fn queue(&mut self, piece: Piece) {
         match piece {
             Piece::Record(raw)
-                if memchr::memmem::find(&raw.bytes, b"}{").is_some()
-                    || memchr::memmem::find(&raw.bytes, b"} {").is_some() =>
+                if self.unwrap_read_records && records_prefix(&raw.bytes).is_some() =>
             {
-                self.pending.extend(split_line(raw));
-                Ok(self.pending.pop_front())
+                let inner = self.split_wrapper(&raw);
+                self.pending.extend(inner);
             }
-            // A record that does not close on its line fails to parse, with the reason.
-            other => Ok(Some(other)),
+            piece => self.pending.push_back(piece),
         }
+    }
+
+    /// Consumes `{"Records":[` when the buffer starts with it, as the opening of an array
+    /// of records. Returns whether it did.
+    fn open_wrapper(&mut self) -> io::Result<bool> {
+        let buf = self.reader.fill_buf()?;
+        let Some(len) = records_prefix(buf) else {
+            return Ok(false);
+        };
+        let newlines = memchr::memchr_iter(b'\n', &buf[..len]).count() as u64;
+        self.reader.consume(len);
+        self.offset += len as u64;
+        self.line += newlines;
+        // The prefix ends with its `[`.
+        self.at_line_start = false;
+        self.array_depth = self.array_depth.saturating_add(1);
+        self.wrappers = self.wrappers.saturating_add(1);
+        Ok(true)
+    }
+
+    /// Splits a wrapper that was read as one record into its records, placed where they
+    /// are in the input.
+    fn split_wrapper(&self, raw: &Raw) -> Vec<Piece> {
+        let mut inner = Splitter::new(&raw.bytes[..], self.max_len);
+        inner.unwrap_read_records = false;
+        let shift = |mut piece: Raw| {
+            piece.line += raw.line - 1;
+            piece.offset += raw.offset;
+            piece
+        };
+        let mut pieces = Vec::new();
+        for piece in inner {
+            pieces.push(match piece {
+                Ok(Piece::Record(piece)) => Piece::Record(shift(piece)),
+                Ok(Piece::Error(piece, kind)) => Piece::Error(shift(piece), kind),
+                // Reading a slice cannot fail.
+                Err(_) => break,
+            });
+        }
+        pieces
     }
 
     /// Takes the rest of the line as one record (JSON Lines, or text between records).
@@ -304,6 +395,33 @@ impl<R: BufRead> Splitter<R> {
         }
         Ok(Piece::Record(raw))
     }
+}
+
+/// The length of `{"Records":[` or `{"records":[` (with any whitespace) at the start of
+/// `bytes`, when `bytes` starts with it.
+fn records_prefix(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    let mut token = |tokens: &[&[u8]]| {
+        while bytes
+            .get(at)
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            at += 1;
+        }
+        let rest = bytes.get(at..).unwrap_or_default();
+        match tokens.iter().find(|token| rest.starts_with(token)) {
+            Some(token) => {
+                at += token.len();
+                true
+            }
+            None => false,
+        }
+    };
+    let found = token(&[b"{"])
+        && token(&[b"\"Records\"", b"\"records\""])
+        && token(&[b":"])
+        && token(&[b"["]);
+    found.then_some(at)
 }
 
 /// Splits one line holding objects side by side into records; what follows the last
@@ -564,6 +682,70 @@ mod tests {
         assert_eq!(got, vec![false, true]);
     }
 
+    #[test]
+    fn records_wrappers_are_split_into_their_records() {
+        let pretty =
+            "{\n  \"Records\": [\n    {\n      \"a\": {\"x\": 1}\n    },\n    {\"b\": 2}\n  ]\n}\n";
+        let expected = vec![
+            Ok(("{\n      \"a\": {\"x\": 1}\n    }".into(), 3, 21)),
+            Ok(("{\"b\": 2}".into(), 6, 54)),
+        ];
+        assert_eq!(split(pretty), expected);
+        let lines =
+            "{\"Records\":[{\"a\":1},{\"b\":2}]}\n{\"Records\":[]}\n{\"Records\":[{\"c\":3}]}\n";
+        let expected = vec![
+            Ok(("{\"a\":1}".into(), 1, 12)),
+            Ok(("{\"b\":2}".into(), 1, 20)),
+            Ok(("{\"c\":3}".into(), 3, 57)),
+        ];
+        assert_eq!(split(lines), expected);
+    }
+
+    #[test]
+    fn a_wrapper_met_at_a_buffer_end_or_in_json_lines_splits_the_same() {
+        let text = "{\"z\":0}\n{\"Records\":[{\"a\":1},{\"b\":2}]}\n{\"c\":3}\n";
+        let expected = vec![
+            Ok(("{\"z\":0}".into(), 1, 0)),
+            Ok(("{\"a\":1}".into(), 2, 20)),
+            Ok(("{\"b\":2}".into(), 2, 28)),
+            Ok(("{\"c\":3}".into(), 3, 38)),
+        ];
+        // JSON Lines: the wrapper is read as a line, then split.
+        assert_eq!(split(text), expected);
+        // A tiny buffer never holds the whole `{"Records":[`.
+        let pretty = text.replace("{\"z\":0}\n", "{\n\"z\":0}\n");
+        let got: Vec<_> = Splitter::new(
+            std::io::BufReader::with_capacity(3, pretty.as_bytes()),
+            1 << 20,
+        )
+        .map(|p| match p.unwrap() {
+            Piece::Record(r) => (String::from_utf8(r.bytes).unwrap(), r.line, r.offset),
+            Piece::Error(r, kind) => panic!("{kind}: {}", String::from_utf8_lossy(&r.bytes)),
+        })
+        .collect();
+        assert_eq!(
+            got,
+            [
+                ("{\n\"z\":0}".to_string(), 1, 0),
+                ("{\"a\":1}".to_string(), 3, 21),
+                ("{\"b\":2}".to_string(), 3, 29),
+                ("{\"c\":3}".to_string(), 4, 39),
+            ]
+        );
+    }
+
+    #[test]
+    fn only_an_array_under_records_is_a_wrapper() {
+        assert_eq!(records_prefix(b"{ \"Records\" :\n [ {"), Some(16));
+        assert_eq!(records_prefix(b"{\"Records\":5}"), None);
+        assert_eq!(records_prefix(b"{\"Records2\":[]}"), None);
+        assert_eq!(records_prefix(b"{\"Rec"), None);
+        assert_eq!(records_prefix(b"{\"records\":[{"), Some(12));
+        assert_eq!(records_prefix(b"{\"RECORDS\":[{"), None);
+        let got = split("{\"Records\": 5}\n");
+        assert_eq!(got, vec![Ok(("{\"Records\": 5}".into(), 1, 0))]);
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;
@@ -608,6 +790,9 @@ mod tests {
                 prop_assert_eq!(&records(&array), &objects);
                 let pretty: String = objects.iter().map(|o| serde_json::to_string_pretty(o).unwrap() + "\n").collect();
                 prop_assert_eq!(&records(&pretty), &objects);
+                let wrapped = json!({"Records": objects});
+                prop_assert_eq!(&records(&wrapped.to_string()), &objects);
+                prop_assert_eq!(&records(&serde_json::to_string_pretty(&wrapped).unwrap()), &objects);
             }
         }
     }
