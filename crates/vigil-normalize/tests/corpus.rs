@@ -389,3 +389,79 @@ fn sentinel_syslog_sysmon_and_auoms_are_linux() {
         assert_eq!(e.get("process.name"), e.get("comm"));
     }
 }
+/// Lines of a text file that are records: not blank, not `#` comments.
+fn record_lines(path: &Path) -> usize {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .count()
+}
+
+#[test]
+fn cisco_asa_is_a_cisco_firewall_with_sigma_names() {
+    let Some(path) = corpus_path("logs/cisco-asa/elastic_test-asa_subset.log") else {
+        return;
+    };
+    let (events, errors) = placed(&path);
+    assert_eq!((events.len(), errors), (record_lines(&path), 0));
+    assert!(events.iter().all(|e| source(e) == "cisco/firewall/asa"));
+    for e in events.iter().filter(|e| e.get("source.ip").is_some()) {
+        assert_eq!(e.get("src_ip"), e.get("source.ip"), "{}", e.origin);
+    }
+}
+
+#[test]
+fn panos_traffic_and_threat_are_firewall_events() {
+    let Some(dir) = corpus_path("logs/panos-csv") else {
+        return;
+    };
+    let (events, errors) = placed(&dir);
+    let expected: usize = [
+        "elastic_panos_threat_subset.log",
+        "elastic_panos_traffic_subset.log",
+    ]
+    .iter()
+    .map(|f| record_lines(&dir.join(f)))
+    .sum();
+    assert_eq!((events.len(), errors), (expected, 0));
+    for e in &events {
+        assert_eq!(source(e), "panos/firewall/-", "{}", e.origin);
+        assert!(
+            e.get_str("src_ip").is_some() && e.get("dst_port").is_some(),
+            "{}",
+            e.origin
+        );
+        assert!(e.get_str("event.outcome").is_some(), "{}", e.origin);
+    }
+}
+
+#[test]
+fn zeek_logs_are_zeek_services_whether_tsv_or_json() {
+    for folder in ["logs/zeek-tsv", "logs/zeek-json"] {
+        let Some(dir) = corpus_path(folder) else {
+            return;
+        };
+        let (events, errors) = placed(&dir);
+        assert_eq!(errors, 0, "{folder}");
+        assert!(!events.is_empty());
+        for e in &events {
+            let path = e.get_str("_path").unwrap_or_default().to_string();
+            assert_eq!(e.logsource.product.as_deref(), Some("zeek"), "{}", e.origin);
+            assert_eq!(
+                e.logsource.service.as_deref(),
+                Some(path.as_str()),
+                "{}",
+                e.origin
+            );
+        }
+        let dns: Vec<_> = events
+            .iter()
+            .filter(|e| e.get_str("_path") == Some("dns"))
+            .collect();
+        assert!(!dns.is_empty(), "{folder}");
+        assert!(
+            dns.iter()
+                .all(|e| e.get("dns.question.name") == e.get("query"))
+        );
+    }
+}
