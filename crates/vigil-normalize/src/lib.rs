@@ -212,8 +212,8 @@ impl Table {
             let Some(value) = event.get_key(from) else {
                 continue;
             };
-            // `-` is how Windows and web logs write "none".
-            if value.is_null() || value.as_str() == Some("-") {
+            // `-` is how Windows and web logs write "none"; an empty value says nothing.
+            if value.is_null() || matches!(value.as_str(), Some("-" | "")) {
                 continue;
             }
             let value = value.clone();

@@ -393,7 +393,8 @@ fn read_flavour(
             Flavour::Leef1 => "leef1",
             Flavour::Leef2 => "leef2",
         });
-        event.timestamp = timestamp.or_else(|| device_time(&event, tz));
+        // The device's own time has a year and often milliseconds; the header's is the relay's.
+        event.timestamp = device_time(&event, tz).or(timestamp);
         host_from_header(&mut event, envelope.header.as_ref());
         if event.host.is_none() {
             event.host = ["dvchost", "dvc", "deviceHostName", "identHostName"]

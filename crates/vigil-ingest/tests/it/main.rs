@@ -1,6 +1,7 @@
 //! Integration tests of the readers on real samples from the shared corpus.
 #![allow(clippy::unwrap_used)] // Test helpers fail loudly; that is their job.
 
+mod appliance;
 mod archives;
 mod asa;
 mod csv;
