@@ -24,7 +24,19 @@ fn formats_as_json() {
         .iter()
         .map(|f| f["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["evtx", "json", "cef", "leef", "kv", "syslog"]);
+    assert_eq!(
+        names,
+        [
+            "evtx",
+            "json",
+            "cef",
+            "leef",
+            "webaccess",
+            "apache_error",
+            "kv",
+            "syslog"
+        ]
+    );
     assert!(
         list.as_array()
             .unwrap()

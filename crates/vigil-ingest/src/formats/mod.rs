@@ -6,6 +6,8 @@ pub(crate) mod json;
 pub(crate) mod kv;
 pub(crate) mod syslog;
 pub(crate) mod text;
+pub(crate) mod web;
+pub(crate) mod web_error;
 
 use crate::reader::Reader;
 
@@ -15,6 +17,8 @@ pub(crate) static READERS: &[&dyn Reader] = &[
     &json::JsonReader,
     &cef::CefReader,
     &cef::LeefReader,
+    &web::WebAccessReader,
+    &web_error::ApacheErrorReader,
     &kv::KvReader,
     &syslog::SyslogReader,
 ];

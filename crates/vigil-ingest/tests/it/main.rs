@@ -5,6 +5,7 @@ mod archives;
 mod evtx;
 mod json;
 mod syslog;
+mod web;
 
 use std::ops::ControlFlow;
 use std::path::Path;
