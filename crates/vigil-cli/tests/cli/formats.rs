@@ -33,6 +33,7 @@ fn formats_as_json() {
             "leef",
             "webaccess",
             "apache_error",
+            "auditd",
             "kv",
             "syslog"
         ]

@@ -1,5 +1,6 @@
 //! The formats vigil reads, one module each, and [`READERS`]: the one place they are listed.
 
+pub(crate) mod auditd;
 pub(crate) mod cef;
 pub(crate) mod evtx;
 pub(crate) mod json;
@@ -19,6 +20,7 @@ pub(crate) static READERS: &[&dyn Reader] = &[
     &cef::LeefReader,
     &web::WebAccessReader,
     &web_error::ApacheErrorReader,
+    &auditd::AuditdReader,
     &kv::KvReader,
     &syslog::SyslogReader,
 ];

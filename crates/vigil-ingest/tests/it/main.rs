@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // Test helpers fail loudly; that is their job.
 
 mod archives;
+mod auditd;
 mod evtx;
 mod json;
 mod syslog;
