@@ -28,6 +28,7 @@ fn formats_as_json() {
         names,
         [
             "evtx",
+            "winxml",
             "json",
             "cef",
             "leef",

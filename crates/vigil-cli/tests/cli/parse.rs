@@ -157,7 +157,7 @@ fn usage_errors_exit_2() {
     let out = vigil(&["parse", "--format", "nope", "examples"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("no reader named 'nope' (known: evtx, json, cef, leef, webaccess, apache_error, auditd, kv, syslog)"),
+        stderr(&out).contains("no reader named 'nope' (known: evtx, winxml, json, cef, leef, webaccess, apache_error, auditd, kv, syslog)"),
         "{}",
         stderr(&out)
     );

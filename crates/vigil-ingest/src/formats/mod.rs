@@ -9,12 +9,14 @@ pub(crate) mod syslog;
 pub(crate) mod text;
 pub(crate) mod web;
 pub(crate) mod web_error;
+pub(crate) mod winxml;
 
 use crate::reader::Reader;
 
 /// Every reader, in the order ties in format detection are broken.
 pub(crate) static READERS: &[&dyn Reader] = &[
     &evtx::EvtxReader,
+    &winxml::WinXmlReader,
     &json::JsonReader,
     &cef::CefReader,
     &cef::LeefReader,

@@ -7,6 +7,7 @@ mod evtx;
 mod json;
 mod syslog;
 mod web;
+mod winxml;
 
 use std::ops::ControlFlow;
 use std::path::Path;
