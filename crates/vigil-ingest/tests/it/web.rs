@@ -11,6 +11,11 @@ fn non_blank_lines(text: &str) -> usize {
     text.lines().filter(|l| !l.trim().is_empty()).count()
 }
 
+/// W3C `#` directives, which are not records.
+fn directives(text: &str) -> usize {
+    text.lines().filter(|l| l.starts_with('#')).count()
+}
+
 fn find<'e>(events: &'e [Event], name: &str, value: &str) -> &'e Event {
     events
         .iter()
@@ -25,6 +30,7 @@ fn access_log_samples_are_detected_and_read_completely() {
         ("access.log", "combined"),
         ("other_vhosts_access.log", "combined"),
         ("nginx_access.log", "combined"),
+        ("u_ex240314.log", "w3c"),
     ] {
         let path = dir.join(file);
         let text = std::fs::read_to_string(&path).unwrap();
@@ -33,7 +39,7 @@ fn access_log_samples_are_detected_and_read_completely() {
         assert_eq!(summary.format, Some("webaccess"), "{file}");
         assert_eq!(
             (summary.records, summary.errors),
-            (non_blank_lines(&text) as u64, 0),
+            ((non_blank_lines(&text) - directives(&text)) as u64, 0),
             "{file}"
         );
         assert!(read.events.iter().all(|e| e.variant == Some(variant)));
@@ -44,7 +50,7 @@ fn access_log_samples_are_detected_and_read_completely() {
                 .iter()
                 .filter(|e| e.get("sc-status").is_some())
                 .count(),
-            text.lines().count()
+            text.lines().count() - directives(&text)
         );
     }
 }
@@ -129,6 +135,50 @@ fn vhost_and_nginx_samples_keep_their_extra_parts() {
         traversal.get_str("url.path"),
         Some("/cgi-bin/../../../../bin/sh")
     );
+}
+
+#[test]
+fn iis_w3c_sample_follows_each_fields_directive() {
+    let path = examples().join("samples/webaccess/u_ex240314.log");
+    let read = read_paths(&[&path], options_for_2024());
+    let events = &read.events;
+    assert_eq!(events.len(), 7);
+    let login = find(events, "cs-uri-stem", "/owa/auth.owa");
+    assert_eq!(login.get_str("cs-username"), Some("corp\\alice"));
+    assert_eq!(login.get_str("c-ip"), Some("198.51.100.23"));
+    assert_eq!(login.get("time-taken"), Some(&Value::Int(187)));
+    assert_eq!(
+        login.get_str("cs-user-agent"),
+        Some(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36"
+        )
+    );
+    assert_eq!(login.timestamp.unwrap().to_string(), "2024-03-14T09:19:59Z");
+    let proxyshell = find(events, "cs-uri-stem", "/autodiscover/autodiscover.json");
+    assert_eq!(
+        proxyshell.get_str("url.query"),
+        Some("@evil.example/owa/?&Email=autodiscover/autodiscover.json?@evil.example")
+    );
+    assert_eq!(proxyshell.get("sc-status"), Some(&Value::Int(400)));
+    let scan = find(events, "cs-method", "GET");
+    assert_eq!(
+        scan.get("cs-user-agent").map(|v| v.to_text().contains('+')),
+        Some(false)
+    );
+    // After the second `#Fields:`, the new columns.
+    let shell = find(events, "cs-uri-stem", "/aspnet_client/shell.aspx");
+    assert_eq!(shell.host.as_deref(), Some("MAIL01"));
+    assert_eq!(shell.get_str("cs-host"), Some("mail.corp.example.com"));
+    assert_eq!(shell.get_str("s-sitename"), Some("W3SVC1"));
+    assert_eq!(shell.get("cs-bytes"), Some(&Value::Int(389)));
+    assert_eq!(shell.get_str("http.version"), Some("1.1"));
+    assert_eq!(
+        shell.get_str("cs-uri"),
+        Some("/aspnet_client/shell.aspx?cmd=whoami")
+    );
+    assert_eq!(shell.origin.location.line, Some(15));
+    assert_eq!(shell.origin.location.record, Some(7));
+    snapshot_settings().bind(|| insta::assert_json_snapshot!("webaccess_iis_w3c", shell));
 }
 
 #[test]

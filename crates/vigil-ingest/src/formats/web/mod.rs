@@ -2,7 +2,8 @@
 //! httpd and nginx write by default:
 //! `1.2.3.4 - frank [10/Oct/2000:13:55:36 -0700] "GET /a.gif?x=1 HTTP/1.0" 200 2326 "http://ref/" "Mozilla/4.08"`,
 //! also with the virtual host first (`www.example.com:443 1.2.3.4 - ...`, Apache's
-//! `vhost_combined`, or `www.example.com 1.2.3.4 - ...`).
+//! `vhost_combined`, or `www.example.com 1.2.3.4 - ...`); and W3C extended logs as IIS
+//! writes them, their columns named by a `#Fields:` directive ([`w3c`]).
 //!
 //! Fields take the W3C extended log names Sigma's `webserver` rules use (`c-ip`,
 //! `cs-username`, `cs-method`, `cs-uri-stem`, `cs-uri-query`, `cs-version`, `sc-status`,
@@ -16,15 +17,18 @@
 //! an event with what the line has; a line without the `[time] "request" status bytes`
 //! skeleton is an error.
 
+mod w3c;
+
 use std::borrow::Cow;
 
 use jiff::Timestamp;
-use vigil_event::{Event, Fields, Origin, Value};
+use vigil_event::{Event, Fields, Location, Origin, Value};
 
-use super::text::{read_lines, score_lines};
+use super::text::{sample_lines, score_lines};
 use crate::error::{RecordError, RecordErrorKind, Result};
 use crate::input::Input;
-use crate::reader::{Emit, ReadOptions, Reader};
+use crate::lines::{Line, Lines};
+use crate::reader::{Emit, ReadOptions, Reader, RecordResult};
 
 /// Field names, W3C extended log format.
 mod names {
@@ -61,7 +65,7 @@ impl Reader for WebAccessReader {
     }
 
     fn description(&self) -> &'static str {
-        "Web server access logs (Apache/nginx Common and Combined Log Format, optional virtual host first)"
+        "Web server access logs (Apache/nginx Common and Combined Log Format, IIS W3C extended logs)"
     }
 
     fn example(&self) -> &'static str {
@@ -69,32 +73,97 @@ impl Reader for WebAccessReader {
     }
 
     fn sniff(&self, head: &[u8]) -> u8 {
+        if w3c::sniff(&sample_lines(head, 10)) {
+            return 90;
+        }
         score_lines(head, 75, |line| parse(line).is_ok())
     }
 
     fn read(&self, input: Input<'_>, options: &ReadOptions, emit: &mut Emit<'_>) -> Result<()> {
         let path = input.name().clone();
-        read_lines(input, options, emit, |line, location| {
-            let access = parse(line).map_err(|reason| {
+        // The columns of W3C lines, once a `#Fields:` directive has named them.
+        let mut columns: Option<w3c::Columns> = None;
+        read_records(input, options, emit, |line, location| {
+            let error = |reason: String| {
                 RecordError::new(
                     &path,
                     location,
                     RecordErrorKind::Format {
                         format: "webaccess",
-                        reason: reason.to_string(),
+                        reason,
                     },
                 )
-            })?;
-            let mut fields = Fields::with_capacity(24);
-            let variant = access.put_fields(&mut fields);
-            let timestamp = access.time;
-            let mut event =
-                Event::with_fields(Origin::new(path.clone(), location), "webaccess", fields);
-            event.variant = Some(variant);
-            event.timestamp = Some(timestamp);
-            Ok(event)
+            };
+            if let Some(directive) = line.strip_prefix('#') {
+                w3c::directive(directive, &mut columns);
+                return None;
+            }
+            let origin = Origin::new(path.clone(), location);
+            if let Some(columns) = &columns {
+                return Some(columns.event(line, origin).map_err(error));
+            }
+            Some(parse(line).map_err(|r| error(r.to_string())).map(|access| {
+                let mut fields = Fields::with_capacity(24);
+                let variant = access.put_fields(&mut fields);
+                let mut event = Event::with_fields(origin, "webaccess", fields);
+                event.variant = Some(variant);
+                event.timestamp = Some(access.time);
+                event
+            }))
         })
     }
+}
+
+/// Reads `input` a line at a time like `text::read_lines`, but `parse` may say a line is
+/// not a record (`None`: a `#` directive), and then it is not counted.
+fn read_records(
+    input: Input<'_>,
+    options: &ReadOptions,
+    emit: &mut Emit<'_>,
+    mut parse: impl FnMut(&str, Location) -> Option<RecordResult>,
+) -> Result<()> {
+    let path = input.name().clone();
+    let mut lines = Lines::new(input.into_reader(), options.max_record_len);
+    let mut index = 0u64;
+    while let Some(line) = lines.next_line() {
+        let result = match line {
+            Ok(Line::Text { text, line, offset }) => {
+                if text.trim().is_empty() {
+                    continue;
+                }
+                let location = Location {
+                    record: Some(index + 1),
+                    line: Some(line),
+                    offset: Some(offset),
+                    chunk: None,
+                };
+                match parse(&text, location) {
+                    Some(result) => result,
+                    None => continue,
+                }
+            }
+            Ok(Line::TooLong { len, line, offset }) => Err(RecordError::new(
+                &path,
+                Location {
+                    record: Some(index + 1),
+                    ..Location::line(line, offset)
+                },
+                RecordErrorKind::TooLong {
+                    len,
+                    limit: options.max_record_len,
+                },
+            )),
+            Err(error) => {
+                let _ = emit(Err(RecordError::new(&path, lines.position(), error)));
+                break;
+            }
+        };
+        index += 1;
+        if emit(result).is_break() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// The parts of one access-log line, as written (quoted parts unescaped).
@@ -195,8 +264,7 @@ impl Access<'_> {
         request_fields(&self.request, fields);
         if let Ok(status) = self.status.parse::<i64>() {
             fields.insert(names::STATUS, Value::Int(status));
-            let outcome = if status < 400 { "success" } else { "failure" };
-            fields.insert(names::OUTCOME, Value::from(outcome));
+            outcome(status, fields);
         }
         // `-` is Apache's way of writing that no body was sent.
         fields.insert(
@@ -249,6 +317,15 @@ fn request_fields(request: &str, fields: &mut Fields) {
     if let Some(query) = query {
         fields.insert(names::URI_QUERY, Value::from(query));
     }
+    url_fields(stem, query, fields);
+    if let Some(version) = version {
+        version_fields(version, fields);
+    }
+}
+
+/// `url.path` and `url.query`, decoded, from the target's parts; a proxy's absolute URL
+/// also gives `url.scheme` and `url.domain`.
+fn url_fields(stem: &str, query: Option<&str>, fields: &mut Fields) {
     // A proxy request names the whole URL (`GET http://host/path HTTP/1.1`).
     let mut path = stem;
     if let Some((scheme, after)) = stem.split_once("://")
@@ -270,10 +347,20 @@ fn request_fields(request: &str, fields: &mut Fields) {
             Value::from(percent_decode(query).as_ref()),
         );
     }
-    if let Some(version) = version.and_then(|v| v.strip_prefix("HTTP/")) {
-        fields.insert(names::VERSION, Value::from(format!("HTTP/{version}")));
-        fields.insert(names::HTTP_VERSION, Value::from(version));
+}
+
+/// `cs-version` and ECS `http.version` (`1.1`) from `HTTP/1.1`.
+fn version_fields(version: &str, fields: &mut Fields) {
+    if let Some(number) = version.strip_prefix("HTTP/") {
+        fields.insert(names::VERSION, Value::from(version));
+        fields.insert(names::HTTP_VERSION, Value::from(number));
     }
+}
+
+/// `event.outcome` from the status: 4xx and 5xx failed.
+fn outcome(status: i64, fields: &mut Fields) {
+    let outcome = if status < 400 { "success" } else { "failure" };
+    fields.insert(names::OUTCOME, Value::from(outcome));
 }
 
 /// Whether `text` is an HTTP method: an RFC 9110 token.
