@@ -64,9 +64,10 @@ const BLOCK: usize = 64 * 1024;
 /// Splits a stream into [`Chunk`]s.
 pub(crate) struct Chunks<'a> {
     reader: Box<dyn BufRead + 'a>,
-    /// Bytes read and not yet handed out.
+    /// Bytes read; those before `head` have been handed out.
     buf: Vec<u8>,
-    /// The stream offset and line of `buf[0]`.
+    head: usize,
+    /// The stream offset and line of `buf[head]`.
     offset: u64,
     line: u64,
     eof: bool,
@@ -88,6 +89,7 @@ impl<'a> Chunks<'a> {
         Chunks {
             reader,
             buf: Vec::with_capacity(BLOCK),
+            head: 0,
             offset: 0,
             line: 1,
             eof: false,
@@ -121,12 +123,12 @@ impl<'a> Chunks<'a> {
         // Find the start of the next event.
         let mut searched = 0;
         let start = loop {
-            if let Some(at) = find_tag(&self.start, &self.buf, searched) {
+            if let Some(at) = find_tag(&self.start, self.data(), searched) {
                 break at;
             }
             // Keep a tail that might be the start of a cut `<Event`.
-            let keep = START.len().min(self.buf.len());
-            self.drop_front(self.buf.len() - keep);
+            let keep = START.len().min(self.data().len());
+            self.drop_front(self.data().len() - keep);
             searched = 0;
             if self.eof {
                 return Ok(None);
@@ -139,8 +141,8 @@ impl<'a> Chunks<'a> {
         let mut searched = START.len();
         let mut too_long = false;
         loop {
-            if let Some(at) = find_tag(&self.end, &self.buf, searched)
-                && let Some(close) = self.buf[at..].iter().position(|&b| b == b'>')
+            if let Some(at) = find_tag(&self.end, self.data(), searched)
+                && let Some(close) = self.data()[at..].iter().position(|&b| b == b'>')
             {
                 let end = at + close + 1;
                 if too_long || end > self.max_len {
@@ -148,12 +150,12 @@ impl<'a> Chunks<'a> {
                     self.drop_front(end);
                     return Ok(Some(Chunk::TooLong { len, line, offset }));
                 }
-                let text = String::from_utf8_lossy(&self.buf[..end]).into_owned();
+                let text = String::from_utf8_lossy(&self.data()[..end]).into_owned();
                 self.drop_front(end);
                 return Ok(Some(Chunk::Event { text, line, offset }));
             }
             if self.eof {
-                let rest = self.buf.len();
+                let rest = self.data().len();
                 self.drop_front(rest);
                 return Ok(Some(if too_long {
                     Chunk::TooLong {
@@ -166,11 +168,11 @@ impl<'a> Chunks<'a> {
                 }));
             }
             // An end tag may straddle the blocks: search again from a little before.
-            searched = self.buf.len().saturating_sub(END.len() + 64);
-            if self.buf.len() > self.max_len {
+            searched = self.data().len().saturating_sub(END.len() + 64);
+            if self.data().len() > self.max_len {
                 // Too long: keep only a tail in which the end tag can still be found.
                 too_long = true;
-                let cut = self.buf.len().saturating_sub(END.len() + 64);
+                let cut = self.data().len().saturating_sub(END.len() + 64);
                 self.drop_front(cut);
                 searched = 0;
             }
@@ -192,6 +194,12 @@ impl<'a> Chunks<'a> {
             return Ok(());
         }
         let n = block.len().min(BLOCK);
+        // Forget what was handed out once it is most of the buffer, so that moving the
+        // rest down costs no more than reading it did.
+        if self.head > 0 && self.head >= self.buf.len() / 2 {
+            self.buf.drain(..self.head);
+            self.head = 0;
+        }
         self.buf.extend_from_slice(&block[..n]);
         self.reader.consume(n);
         Ok(())
@@ -199,10 +207,15 @@ impl<'a> Chunks<'a> {
 
     /// Forgets the first `n` bytes of the buffer, counting their lines.
     fn drop_front(&mut self, n: usize) {
-        let n = n.min(self.buf.len());
-        self.line += memchr::memchr_iter(b'\n', &self.buf[..n]).count() as u64;
+        let n = n.min(self.data().len());
+        self.line += memchr::memchr_iter(b'\n', &self.data()[..n]).count() as u64;
         self.offset += n as u64;
-        self.buf.drain(..n);
+        self.head += n;
+    }
+
+    /// The bytes read and not yet handed out.
+    fn data(&self) -> &[u8] {
+        &self.buf[self.head..]
     }
 }
 
