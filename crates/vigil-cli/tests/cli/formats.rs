@@ -27,7 +27,20 @@ fn formats_as_json() {
     assert_eq!(
         names,
         [
-            "evtx", "json", "cef", "leef", "asa", "panos", "zeek", "csv", "kv", "syslog"
+            "evtx",
+            "winxml",
+            "json",
+            "cef",
+            "leef",
+            "asa",
+            "panos",
+            "webaccess",
+            "apache_error",
+            "auditd",
+            "zeek",
+            "csv",
+            "kv",
+            "syslog"
         ]
     );
     assert!(

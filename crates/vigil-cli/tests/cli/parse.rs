@@ -158,7 +158,7 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains(
-            "no reader named 'nope' (known: evtx, json, cef, leef, asa, panos, zeek, csv, kv, syslog)"
+            "no reader named 'nope' (known: evtx, winxml, json, cef, leef, asa, panos, webaccess, apache_error, auditd, zeek, csv, kv, syslog)"
         ),
         "{}",
         stderr(&out)

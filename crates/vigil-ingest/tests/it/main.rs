@@ -4,12 +4,15 @@
 mod appliance;
 mod archives;
 mod asa;
+mod auditd;
 mod csv;
 mod evtx;
 mod json;
 mod json_siem;
 mod panos;
 mod syslog;
+mod web;
+mod winxml;
 mod zeek;
 
 use std::ops::ControlFlow;
