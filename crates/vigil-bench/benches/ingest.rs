@@ -7,10 +7,17 @@ use std::ops::ControlFlow;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use vigil_bench::Samples;
+use vigil_event::Event;
 use vigil_ingest::{Input, ReadOptions, reader_named};
+use vigil_normalize::Taxonomy;
 
 /// Reads `bytes` with `format`, returning how many events came out.
 fn read(format: &str, bytes: &[u8], threads: usize) -> u64 {
+    read_then(format, bytes, threads, |_| {})
+}
+
+/// Reads `bytes` with `format`, handing each event to `then`.
+fn read_then(format: &str, bytes: &[u8], threads: usize, then: impl Fn(&mut Event)) -> u64 {
     let reader = reader_named(format).expect("known reader");
     let options = ReadOptions {
         threads,
@@ -20,7 +27,8 @@ fn read(format: &str, bytes: &[u8], threads: usize) -> u64 {
     let mut events = 0u64;
     reader
         .read(Input::from_slice("bench", bytes), &options, &mut |record| {
-            if let Ok(event) = record {
+            if let Ok(mut event) = record {
+                then(&mut event);
                 black_box(&event);
                 events += 1;
             }
@@ -32,6 +40,7 @@ fn read(format: &str, bytes: &[u8], threads: usize) -> u64 {
 
 fn ingest(c: &mut Criterion) {
     let samples = Samples::load();
+    let taxonomy = Taxonomy::builtin().expect("the built-in taxonomy loads");
     let mut group = c.benchmark_group("ingest");
     if let Some(evtx) = &samples.evtx {
         group.throughput(Throughput::Bytes(evtx.len() as u64));
@@ -67,6 +76,10 @@ fn ingest(c: &mut Criterion) {
         }
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_function(name, |b| b.iter(|| read(format, bytes, 1)));
+        // The same with the taxonomy's names and log source added, as `vigil parse` does.
+        group.bench_function(format!("{name}_with_taxonomy"), |b| {
+            b.iter(|| read_then(format, bytes, 1, |e| taxonomy.apply(e)))
+        });
     }
     group.finish();
 }
