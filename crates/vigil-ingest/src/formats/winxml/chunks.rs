@@ -139,9 +139,11 @@ impl<'a> Chunks<'a> {
         let (line, offset) = (self.line, self.offset);
         // Find its end.
         let mut searched = START.len();
+        let mut in_cdata = false;
         let mut too_long = false;
         loop {
-            if let Some(at) = find_tag(&self.end, self.data(), searched)
+            let found = find_end(&self.end, self.data(), searched, &mut in_cdata);
+            if let Ok(at) = found
                 && let Some(close) = self.data()[at..].iter().position(|&b| b == b'>')
             {
                 let end = at + close + 1;
@@ -167,14 +169,17 @@ impl<'a> Chunks<'a> {
                     Chunk::Unterminated { line, offset }
                 }));
             }
-            // An end tag may straddle the blocks: search again from a little before.
-            searched = self.data().len().saturating_sub(END.len() + 64);
+            // An end tag may straddle the blocks: search again from where it may start.
+            searched = match found {
+                Ok(at) => at,
+                Err(resume) => resume,
+            };
             if self.data().len() > self.max_len {
                 // Too long: keep only a tail in which the end tag can still be found.
                 too_long = true;
                 let cut = self.data().len().saturating_sub(END.len() + 64);
                 self.drop_front(cut);
-                searched = 0;
+                searched = searched.saturating_sub(cut);
             }
             self.fill()?;
         }
@@ -238,6 +243,44 @@ fn find_tag(finder: &memmem::Finder<'_>, buf: &[u8], from: usize) -> Option<usiz
 
 /// Turns UTF-16 bytes into UTF-8 as they are read; a byte order mark is dropped and
 /// unpaired surrogates become U+FFFD.
+const CDATA_START: &[u8] = b"<![CDATA[";
+const CDATA_END: &[u8] = b"]]>";
+
+/// Finds the event's end tag in `buf` from `from`, stepping over CDATA sections, whose text
+/// may hold `</Event>`. `in_cdata` says whether `from` is inside a section, and is kept up
+/// to date. When the tag is not (wholly) in `buf`, the error is where to search again once
+/// more has been read.
+fn find_end(
+    finder: &memmem::Finder<'_>,
+    buf: &[u8],
+    from: usize,
+    in_cdata: &mut bool,
+) -> Result<usize, usize> {
+    let mut at = from.min(buf.len());
+    loop {
+        if *in_cdata {
+            match memmem::find(&buf[at..], CDATA_END) {
+                Some(i) => {
+                    at += i + CDATA_END.len();
+                    *in_cdata = false;
+                }
+                // `]]>` may straddle the blocks.
+                None => return Err(buf.len().saturating_sub(CDATA_END.len() - 1).max(at)),
+            }
+        }
+        let end = find_tag(finder, buf, at);
+        let limit = end.unwrap_or(buf.len());
+        match memmem::find(&buf[at..limit], CDATA_START) {
+            Some(i) => {
+                at += i + CDATA_START.len();
+                *in_cdata = true;
+            }
+            // The end tag or `<![CDATA[` may straddle the blocks.
+            None => return end.ok_or(buf.len().saturating_sub(END.len() + 64).max(at)),
+        }
+    }
+}
+
 struct Utf16Reader<R> {
     inner: R,
     big_endian: bool,
@@ -431,6 +474,33 @@ mod tests {
         bad.extend_from_slice(&[0x00, 0xD8, 0x41]);
         let got = cut(&bad, 1 << 20);
         assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn an_end_tag_inside_cdata_does_not_end_the_event() {
+        let text = "<Event><Data><![CDATA[echo </Event> ]]]]></Data></Event>\n<Event>b</Event>";
+        let expected = [
+            Chunk::Event {
+                text: "<Event><Data><![CDATA[echo </Event> ]]]]></Data></Event>".into(),
+                line: 1,
+                offset: 0,
+            },
+            Chunk::Event {
+                text: "<Event>b</Event>".into(),
+                line: 2,
+                offset: 57,
+            },
+        ];
+        assert_eq!(cut(text.as_bytes(), 1 << 20), expected);
+        // Read a few bytes at a time, so sections and tags straddle the blocks.
+        for capacity in 1..12 {
+            let reader = BufReader::with_capacity(capacity, text.as_bytes());
+            let mut chunks = Chunks::new(Box::new(reader), Encoding::Utf8, 1 << 20);
+            let got: Vec<_> = std::iter::from_fn(|| chunks.next_chunk())
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(got, expected, "capacity {capacity}");
+        }
     }
 
     #[test]
