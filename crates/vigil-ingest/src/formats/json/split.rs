@@ -142,7 +142,22 @@ impl<R: BufRead> Splitter<R> {
     fn read_pieces(&mut self) -> io::Result<bool> {
         let first = loop {
             let Some(first) = self.skip_separators()? else {
-                return Ok(false);
+                if self.wrappers == 0 {
+                    return Ok(false);
+                }
+                // A cut file (a CloudTrail object whose last write never finished) still
+                // gives its complete records; this error says the rest is missing.
+                self.wrappers = 0;
+                let end = Raw {
+                    bytes: Vec::new(),
+                    line: self.line,
+                    offset: self.offset,
+                };
+                self.pending.push_back(Piece::Error(
+                    end,
+                    RecordErrorKind::IncompleteJson(UNCLOSED_WRAPPER),
+                ));
+                return Ok(true);
             };
             if first == b'{' && self.layout != Layout::Lines && self.open_wrapper()? {
                 continue;
@@ -182,10 +197,11 @@ impl<R: BufRead> Splitter<R> {
 
     /// Queues a piece; a record that is a whole `{"Records":[...]}` wrapper (one whose start
     /// was not in the buffer when it was met, or a line of JSON Lines) is queued as its
-    /// records.
+    /// records, and so is a wrapper the input cuts short, whose split ends with the error
+    /// that says so.
     fn queue(&mut self, piece: Piece) {
         match piece {
-            Piece::Record(raw)
+            Piece::Record(raw) | Piece::Error(raw, RecordErrorKind::IncompleteJson(INPUT_ENDS))
                 if self.unwrap_read_records && records_prefix(&raw.bytes).is_some() =>
             {
                 let inner = self.split_wrapper(&raw);
@@ -300,7 +316,7 @@ impl<R: BufRead> Splitter<R> {
                         limit: self.max_len,
                     }
                 } else {
-                    RecordErrorKind::IncompleteJson("the input ends inside the record")
+                    RecordErrorKind::IncompleteJson(INPUT_ENDS)
                 };
                 return Ok(Piece::Error(raw, kind));
             }
@@ -396,6 +412,13 @@ impl<R: BufRead> Splitter<R> {
         Ok(Piece::Record(raw))
     }
 }
+
+/// Why a record the input cuts short is not one.
+const INPUT_ENDS: &str = "the input ends inside the record";
+
+/// Why the input cannot end inside a `{"Records":[` wrapper.
+const UNCLOSED_WRAPPER: &str =
+    "the Records array is not closed: the input ends inside it (truncated?)";
 
 /// The length of `{"Records":[` or `{"records":[` (with any whitespace) at the start of
 /// `bytes`, when `bytes` starts with it.
@@ -744,6 +767,63 @@ mod tests {
         assert_eq!(records_prefix(b"{\"RECORDS\":[{"), None);
         let got = split("{\"Records\": 5}\n");
         assert_eq!(got, vec![Ok(("{\"Records\": 5}".into(), 1, 0))]);
+    }
+
+    /// Splits `text` read through a buffer of `capacity` bytes; records as text, errors as
+    /// `bytes@line: reason`.
+    fn split_with(capacity: usize, text: &str) -> Vec<Result<String, String>> {
+        Splitter::new(
+            std::io::BufReader::with_capacity(capacity, text.as_bytes()),
+            1 << 20,
+        )
+        .map(|p| match p.unwrap() {
+            Piece::Record(r) => Ok(String::from_utf8(r.bytes).unwrap()),
+            Piece::Error(r, kind) => Err(format!(
+                "{}@{}: {kind}",
+                String::from_utf8_lossy(&r.bytes),
+                r.line
+            )),
+        })
+        .collect()
+    }
+
+    #[test]
+    fn a_records_wrapper_cut_short_is_reported_after_its_complete_records() {
+        let unclosed = |got: &Result<String, String>| matches!(got, Err(e) if e.contains("the Records array is not closed"));
+        let pretty = "{\"Records\": [\n  {\"a\": 1},\n  {\"b\": {\"c\": 2}}";
+        let one_line = "{\"z\":0}\n{\"Records\":[{\"a\":1},{\"b\":{\"c\":2}}";
+        // A buffer of 8 KiB streams the wrapper; one of 3 bytes never holds its
+        // `{"Records":[`, so the wrapper is read whole and split afterwards.
+        for capacity in [8192, 3] {
+            for text in [pretty, one_line] {
+                let got = split_with(capacity, text);
+                let records: Vec<_> = got.iter().filter_map(|r| r.as_ref().ok()).collect();
+                let tail = &records[records.len() - 2..];
+                assert_eq!(tail.len(), 2, "{capacity} {text:?}: {got:?}");
+                assert!(tail[0].contains("\"a\""), "{capacity} {text:?}: {got:?}");
+                assert!(tail[1].contains("\"c\""), "{capacity} {text:?}: {got:?}");
+                assert!(
+                    unclosed(got.last().unwrap()),
+                    "{capacity} {text:?}: {got:?}"
+                );
+                assert_eq!(got.iter().filter(|r| r.is_err()).count(), 1, "{got:?}");
+                // A record cut mid-way is an error of its own.
+                let cut = format!("{text}, {{\"d\": [1, ");
+                let got = split_with(capacity, &cut);
+                let n = got.len();
+                assert!(
+                    matches!(&got[n - 2], Err(e) if e.contains("{\"d\": [1,") && e.contains("input ends inside the record")),
+                    "{capacity} {cut:?}: {got:?}"
+                );
+                assert!(unclosed(&got[n - 1]), "{capacity} {cut:?}: {got:?}");
+                assert_eq!(got.iter().filter(|r| r.is_ok()).count(), records.len());
+            }
+        }
+        // A closed wrapper has no such error.
+        for capacity in [8192, 3] {
+            let got = split_with(capacity, &format!("{pretty}]}}\n"));
+            assert!(got.iter().all(Result::is_ok), "{got:?}");
+        }
     }
 
     mod properties {
