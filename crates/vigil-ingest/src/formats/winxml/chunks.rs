@@ -74,7 +74,6 @@ pub(crate) struct Chunks<'a> {
     failed: bool,
     max_len: usize,
     start: memmem::Finder<'static>,
-    end: memmem::Finder<'static>,
 }
 
 impl<'a> Chunks<'a> {
@@ -96,7 +95,6 @@ impl<'a> Chunks<'a> {
             failed: false,
             max_len,
             start: memmem::Finder::new(START),
-            end: memmem::Finder::new(END),
         }
     }
 
@@ -139,10 +137,10 @@ impl<'a> Chunks<'a> {
         let (line, offset) = (self.line, self.offset);
         // Find its end.
         let mut searched = START.len();
-        let mut in_cdata = false;
+        let mut section = None;
         let mut too_long = false;
         loop {
-            let found = find_end(&self.end, self.data(), searched, &mut in_cdata);
+            let found = find_end(self.data(), searched, &mut section);
             if let Ok(at) = found
                 && let Some(close) = self.data()[at..].iter().position(|&b| b == b'>')
             {
@@ -241,46 +239,57 @@ fn find_tag(finder: &memmem::Finder<'_>, buf: &[u8], from: usize) -> Option<usiz
     None
 }
 
-/// Turns UTF-16 bytes into UTF-8 as they are read; a byte order mark is dropped and
-/// unpaired surrogates become U+FFFD.
-const CDATA_START: &[u8] = b"<![CDATA[";
-const CDATA_END: &[u8] = b"]]>";
+/// Sections whose text is not markup, so that a `</Event>` in them does not end the event:
+/// how each starts and ends. The longest start is `<![CDATA[`, 9 bytes.
+const SECTIONS: [(&[u8], &[u8]); 2] = [(b"<![CDATA[", b"]]>"), (b"<!--", b"-->")];
 
-/// Finds the event's end tag in `buf` from `from`, stepping over CDATA sections, whose text
-/// may hold `</Event>`. `in_cdata` says whether `from` is inside a section, and is kept up
-/// to date. When the tag is not (wholly) in `buf`, the error is where to search again once
-/// more has been read.
-fn find_end(
-    finder: &memmem::Finder<'_>,
-    buf: &[u8],
-    from: usize,
-    in_cdata: &mut bool,
-) -> Result<usize, usize> {
+/// Finds the event's end tag in `buf` from `from`, stepping over CDATA sections and
+/// comments, whose text may hold `</Event>`. `section` is the end marker of the section
+/// `from` is inside, if any, and is kept up to date. When the tag is not (wholly) in `buf`,
+/// the error is where to search again once more has been read: a `<` that may be cut by
+/// the end of `buf`, or the tail that may hold a cut end marker. Each `<` is looked at once
+/// (and a few bytes again after each read), so the search is linear.
+fn find_end(buf: &[u8], from: usize, section: &mut Option<&'static [u8]>) -> Result<usize, usize> {
     let mut at = from.min(buf.len());
     loop {
-        if *in_cdata {
-            match memmem::find(&buf[at..], CDATA_END) {
+        if let Some(end) = *section {
+            match memmem::find(&buf[at..], end) {
                 Some(i) => {
-                    at += i + CDATA_END.len();
-                    *in_cdata = false;
+                    at += i + end.len();
+                    *section = None;
                 }
-                // `]]>` may straddle the blocks.
-                None => return Err(buf.len().saturating_sub(CDATA_END.len() - 1).max(at)),
+                // The end marker may straddle the blocks.
+                None => return Err(buf.len().saturating_sub(end.len() - 1).max(at)),
             }
         }
-        let end = find_tag(finder, buf, at);
-        let limit = end.unwrap_or(buf.len());
-        match memmem::find(&buf[at..limit], CDATA_START) {
-            Some(i) => {
-                at += i + CDATA_START.len();
-                *in_cdata = true;
-            }
-            // The end tag or `<![CDATA[` may straddle the blocks.
-            None => return end.ok_or(buf.len().saturating_sub(END.len() + 64).max(at)),
+        let Some(i) = memchr::memchr(b'<', &buf[at..]) else {
+            return Err(buf.len());
+        };
+        let lt = at + i;
+        let rest = &buf[lt..];
+        if let Some(&(start, end)) = SECTIONS.iter().find(|(start, _)| rest.starts_with(start)) {
+            *section = Some(end);
+            at = lt + start.len();
+            continue;
         }
+        if rest.starts_with(END) {
+            match rest.get(END.len()) {
+                Some(b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/') => return Ok(lt),
+                None => return Err(lt),
+                Some(_) => {}
+            }
+        }
+        // What this `<` opens may go on in the next block.
+        let cut = |marker: &[u8]| rest.len() < marker.len() && marker.starts_with(rest);
+        if cut(END) || SECTIONS.iter().any(|(start, _)| cut(start)) {
+            return Err(lt);
+        }
+        at = lt + 1;
     }
 }
 
+/// Turns UTF-16 bytes into UTF-8 as they are read; a byte order mark is dropped and
+/// unpaired surrogates become U+FFFD.
 struct Utf16Reader<R> {
     inner: R,
     big_endian: bool,
@@ -501,6 +510,41 @@ mod tests {
                 .collect();
             assert_eq!(got, expected, "capacity {capacity}");
         }
+    }
+
+    #[test]
+    fn an_end_tag_inside_a_comment_does_not_end_the_event() {
+        // A comment may hold `<![CDATA[` and a section `<!--`; neither opens anything.
+        let first =
+            "<Event><!-- was: </Event> <![CDATA[ --><Data><![CDATA[<!-- ]]></Data><!----></Event>";
+        let text = format!("{first}\n<Event>b<!-- -a- </Event --></Event>");
+        let expected = [
+            Chunk::Event {
+                text: first.into(),
+                line: 1,
+                offset: 0,
+            },
+            Chunk::Event {
+                text: "<Event>b<!-- -a- </Event --></Event>".into(),
+                line: 2,
+                offset: first.len() as u64 + 1,
+            },
+        ];
+        assert_eq!(cut(text.as_bytes(), 1 << 20), expected);
+        // Read a few bytes at a time, so `<!--` and `-->` straddle the blocks.
+        for capacity in 1..12 {
+            let reader = BufReader::with_capacity(capacity, text.as_bytes());
+            let mut chunks = Chunks::new(Box::new(reader), Encoding::Utf8, 1 << 20);
+            let got: Vec<_> = std::iter::from_fn(|| chunks.next_chunk())
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(got, expected, "capacity {capacity}");
+        }
+        // A comment the input ends inside leaves the event unterminated.
+        assert_eq!(
+            cut(b"<Event><!-- </Event>", 1 << 20),
+            [Chunk::Unterminated { line: 1, offset: 0 }]
+        );
     }
 
     #[test]
