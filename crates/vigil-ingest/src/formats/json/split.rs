@@ -142,7 +142,26 @@ impl<R: BufRead> Splitter<R> {
     fn read_pieces(&mut self) -> io::Result<bool> {
         let first = loop {
             let Some(first) = self.skip_separators()? else {
-                return Ok(false);
+                // A cut file (a CloudTrail object or a JSON array whose last write never
+                // finished) still gives its complete records; this error says the rest is
+                // missing. A wrapper holds an array, so a cut one is named first.
+                let why = if self.wrappers > 0 {
+                    UNCLOSED_WRAPPER
+                } else if self.array_depth > 0 {
+                    UNCLOSED_ARRAY
+                } else {
+                    return Ok(false);
+                };
+                self.wrappers = 0;
+                self.array_depth = 0;
+                let end = Raw {
+                    bytes: Vec::new(),
+                    line: self.line,
+                    offset: self.offset,
+                };
+                self.pending
+                    .push_back(Piece::Error(end, RecordErrorKind::IncompleteJson(why)));
+                return Ok(true);
             };
             if first == b'{' && self.layout != Layout::Lines && self.open_wrapper()? {
                 continue;
@@ -182,10 +201,11 @@ impl<R: BufRead> Splitter<R> {
 
     /// Queues a piece; a record that is a whole `{"Records":[...]}` wrapper (one whose start
     /// was not in the buffer when it was met, or a line of JSON Lines) is queued as its
-    /// records.
+    /// records, and so is a wrapper the input cuts short, whose split ends with the error
+    /// that says so.
     fn queue(&mut self, piece: Piece) {
         match piece {
-            Piece::Record(raw)
+            Piece::Record(raw) | Piece::Error(raw, RecordErrorKind::IncompleteJson(INPUT_ENDS))
                 if self.unwrap_read_records && records_prefix(&raw.bytes).is_some() =>
             {
                 let inner = self.split_wrapper(&raw);
@@ -278,10 +298,36 @@ impl<R: BufRead> Splitter<R> {
             raw.bytes.pop();
         }
         if first != b'{' {
+            self.close_enclosing(&raw.bytes);
             let kind = crate::flatten::json_kind(&raw.bytes);
             return Ok(Piece::Error(raw, RecordErrorKind::NotAnObject(kind)));
         }
         Ok(Piece::Record(raw))
+    }
+
+    /// Follows the brackets of a stretch that is not an object (`5]`, `2, [3]]]}`), so
+    /// that an array or wrapper it closes around the records is closed.
+    fn close_enclosing(&mut self, text: &[u8]) {
+        let (mut depth, mut in_string, mut escaped) = (0u32, false, false);
+        for &byte in text {
+            if in_string {
+                match (escaped, byte) {
+                    (true, _) => escaped = false,
+                    (false, b'\\') => escaped = true,
+                    (false, b'"') => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match byte {
+                b'"' => in_string = true,
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' if depth > 0 => depth -= 1,
+                b']' => self.array_depth = self.array_depth.saturating_sub(1),
+                b'}' => self.wrappers = self.wrappers.saturating_sub(1),
+                _ => {}
+            }
+        }
     }
 
     /// Takes one object, following brackets and strings, possibly over several lines. The
@@ -300,7 +346,7 @@ impl<R: BufRead> Splitter<R> {
                         limit: self.max_len,
                     }
                 } else {
-                    RecordErrorKind::IncompleteJson("the input ends inside the record")
+                    RecordErrorKind::IncompleteJson(INPUT_ENDS)
                 };
                 return Ok(Piece::Error(raw, kind));
             }
@@ -396,6 +442,16 @@ impl<R: BufRead> Splitter<R> {
         Ok(Piece::Record(raw))
     }
 }
+
+/// Why a record the input cuts short is not one.
+const INPUT_ENDS: &str = "the input ends inside the record";
+
+/// Why the input cannot end inside a `{"Records":[` wrapper.
+const UNCLOSED_WRAPPER: &str =
+    "the Records array is not closed: the input ends inside it (truncated?)";
+
+/// Why the input cannot end inside a top-level array.
+const UNCLOSED_ARRAY: &str = "the array is not closed: the input ends inside it (truncated?)";
 
 /// The length of `{"Records":[` or `{"records":[` (with any whitespace) at the start of
 /// `bytes`, when `bytes` starts with it.
@@ -744,6 +800,125 @@ mod tests {
         assert_eq!(records_prefix(b"{\"RECORDS\":[{"), None);
         let got = split("{\"Records\": 5}\n");
         assert_eq!(got, vec![Ok(("{\"Records\": 5}".into(), 1, 0))]);
+    }
+
+    /// Splits `text` read through a buffer of `capacity` bytes; records as text, errors as
+    /// `bytes@line: reason`.
+    fn split_with(capacity: usize, text: &str) -> Vec<Result<String, String>> {
+        Splitter::new(
+            std::io::BufReader::with_capacity(capacity, text.as_bytes()),
+            1 << 20,
+        )
+        .map(|p| match p.unwrap() {
+            Piece::Record(r) => Ok(String::from_utf8(r.bytes).unwrap()),
+            Piece::Error(r, kind) => Err(format!(
+                "{}@{}: {kind}",
+                String::from_utf8_lossy(&r.bytes),
+                r.line
+            )),
+        })
+        .collect()
+    }
+
+    #[test]
+    fn a_records_wrapper_cut_short_is_reported_after_its_complete_records() {
+        let unclosed = |got: &Result<String, String>| matches!(got, Err(e) if e.contains("the Records array is not closed"));
+        let pretty = "{\"Records\": [\n  {\"a\": 1},\n  {\"b\": {\"c\": 2}}";
+        let one_line = "{\"z\":0}\n{\"Records\":[{\"a\":1},{\"b\":{\"c\":2}}";
+        // A buffer of 8 KiB streams the wrapper; one of 3 bytes never holds its
+        // `{"Records":[`, so the wrapper is read whole and split afterwards.
+        for capacity in [8192, 3] {
+            for text in [pretty, one_line] {
+                let got = split_with(capacity, text);
+                let records: Vec<_> = got.iter().filter_map(|r| r.as_ref().ok()).collect();
+                let tail = &records[records.len() - 2..];
+                assert_eq!(tail.len(), 2, "{capacity} {text:?}: {got:?}");
+                assert!(tail[0].contains("\"a\""), "{capacity} {text:?}: {got:?}");
+                assert!(tail[1].contains("\"c\""), "{capacity} {text:?}: {got:?}");
+                assert!(
+                    unclosed(got.last().unwrap()),
+                    "{capacity} {text:?}: {got:?}"
+                );
+                assert_eq!(got.iter().filter(|r| r.is_err()).count(), 1, "{got:?}");
+                // A record cut mid-way is an error of its own.
+                let cut = format!("{text}, {{\"d\": [1, ");
+                let got = split_with(capacity, &cut);
+                let n = got.len();
+                assert!(
+                    matches!(&got[n - 2], Err(e) if e.contains("{\"d\": [1,") && e.contains("input ends inside the record")),
+                    "{capacity} {cut:?}: {got:?}"
+                );
+                assert!(unclosed(&got[n - 1]), "{capacity} {cut:?}: {got:?}");
+                assert_eq!(got.iter().filter(|r| r.is_ok()).count(), records.len());
+            }
+        }
+        // A closed wrapper has no such error.
+        for capacity in [8192, 3] {
+            let got = split_with(capacity, &format!("{pretty}]}}\n"));
+            assert!(got.iter().all(Result::is_ok), "{got:?}");
+        }
+    }
+
+    #[test]
+    fn a_top_level_array_cut_short_is_reported_after_its_complete_records() {
+        let unclosed = |got: &Result<String, String>| matches!(got, Err(e) if e.contains("the array is not closed: the input ends inside it (truncated?)"));
+        let pretty = "[\n  {\"a\": 1},\n  {\"b\": {\"c\": 2}}";
+        let one_line = "[{\"a\":1},{\"b\":{\"c\":2}}";
+        // The input whole in one buffer, then streamed through buffers of 8 KiB, 3 bytes
+        // and 1 byte.
+        let routes = |text: &str| {
+            let whole: Vec<_> = split(text)
+                .into_iter()
+                .map(|r| r.map(|(record, _, _)| record))
+                .collect();
+            let mut routes = vec![("whole", whole)];
+            for (name, capacity) in [("8192", 8192), ("3", 3), ("1", 1)] {
+                routes.push((name, split_with(capacity, text)));
+            }
+            routes
+        };
+        for text in [pretty, one_line] {
+            for (route, got) in routes(text) {
+                let records: Vec<_> = got.iter().filter_map(|r| r.as_ref().ok()).collect();
+                assert_eq!(records.len(), 2, "{route} {text:?}: {got:?}");
+                assert!(records[0].contains("\"a\""), "{route} {text:?}: {got:?}");
+                assert!(records[1].contains("\"c\""), "{route} {text:?}: {got:?}");
+                assert_eq!(got.len(), 3, "{route} {text:?}: {got:?}");
+                assert!(unclosed(&got[2]), "{route} {text:?}: {got:?}");
+                // A record cut mid-way is an error of its own, before it.
+                let cut = format!("{text}, {{\"d\": [1, ");
+                let got = routes(&cut);
+                for (route, got) in got {
+                    assert_eq!(got.len(), 4, "{route} {cut:?}: {got:?}");
+                    assert!(
+                        got[..2].iter().all(Result::is_ok),
+                        "{route} {cut:?}: {got:?}"
+                    );
+                    assert!(
+                        matches!(&got[2], Err(e) if e.contains("{\"d\": [1,") && e.contains("input ends inside the record")),
+                        "{route} {cut:?}: {got:?}"
+                    );
+                    assert!(unclosed(&got[3]), "{route} {cut:?}: {got:?}");
+                }
+            }
+        }
+        // A closed array has no such error, nor has one whose closing bracket ends a
+        // stretch that is not an object.
+        for text in [
+            format!("{pretty}\n]\n"),
+            format!("{one_line}]"),
+            "[{\"a\":1}, 5]\n".to_string(),
+            "[{\"a\":1}, [2, [3]]]".to_string(),
+            "{\"Records\":[{\"a\":1}, \"x]\"]}".to_string(),
+        ] {
+            for (route, got) in routes(&text) {
+                assert!(
+                    !got.iter()
+                        .any(|r| matches!(r, Err(e) if e.contains("not closed"))),
+                    "{route} {text:?}: {got:?}"
+                );
+            }
+        }
     }
 
     mod properties {

@@ -74,7 +74,6 @@ pub(crate) struct Chunks<'a> {
     failed: bool,
     max_len: usize,
     start: memmem::Finder<'static>,
-    end: memmem::Finder<'static>,
 }
 
 impl<'a> Chunks<'a> {
@@ -96,7 +95,6 @@ impl<'a> Chunks<'a> {
             failed: false,
             max_len,
             start: memmem::Finder::new(START),
-            end: memmem::Finder::new(END),
         }
     }
 
@@ -139,9 +137,11 @@ impl<'a> Chunks<'a> {
         let (line, offset) = (self.line, self.offset);
         // Find its end.
         let mut searched = START.len();
+        let mut section = None;
         let mut too_long = false;
         loop {
-            if let Some(at) = find_tag(&self.end, self.data(), searched)
+            let found = find_end(self.data(), searched, &mut section);
+            if let Ok(at) = found
                 && let Some(close) = self.data()[at..].iter().position(|&b| b == b'>')
             {
                 let end = at + close + 1;
@@ -167,14 +167,17 @@ impl<'a> Chunks<'a> {
                     Chunk::Unterminated { line, offset }
                 }));
             }
-            // An end tag may straddle the blocks: search again from a little before.
-            searched = self.data().len().saturating_sub(END.len() + 64);
+            // An end tag may straddle the blocks: search again from where it may start.
+            searched = match found {
+                Ok(at) => at,
+                Err(resume) => resume,
+            };
             if self.data().len() > self.max_len {
                 // Too long: keep only a tail in which the end tag can still be found.
                 too_long = true;
                 let cut = self.data().len().saturating_sub(END.len() + 64);
                 self.drop_front(cut);
-                searched = 0;
+                searched = searched.saturating_sub(cut);
             }
             self.fill()?;
         }
@@ -234,6 +237,55 @@ fn find_tag(finder: &memmem::Finder<'_>, buf: &[u8], from: usize) -> Option<usiz
         }
     }
     None
+}
+
+/// Sections whose text is not markup, so that a `</Event>` in them does not end the event:
+/// how each starts and ends. The longest start is `<![CDATA[`, 9 bytes.
+const SECTIONS: [(&[u8], &[u8]); 2] = [(b"<![CDATA[", b"]]>"), (b"<!--", b"-->")];
+
+/// Finds the event's end tag in `buf` from `from`, stepping over CDATA sections and
+/// comments, whose text may hold `</Event>`. `section` is the end marker of the section
+/// `from` is inside, if any, and is kept up to date. When the tag is not (wholly) in `buf`,
+/// the error is where to search again once more has been read: a `<` that may be cut by
+/// the end of `buf`, or the tail that may hold a cut end marker. Each `<` is looked at once
+/// (and a few bytes again after each read), so the search is linear.
+fn find_end(buf: &[u8], from: usize, section: &mut Option<&'static [u8]>) -> Result<usize, usize> {
+    let mut at = from.min(buf.len());
+    loop {
+        if let Some(end) = *section {
+            match memmem::find(&buf[at..], end) {
+                Some(i) => {
+                    at += i + end.len();
+                    *section = None;
+                }
+                // The end marker may straddle the blocks.
+                None => return Err(buf.len().saturating_sub(end.len() - 1).max(at)),
+            }
+        }
+        let Some(i) = memchr::memchr(b'<', &buf[at..]) else {
+            return Err(buf.len());
+        };
+        let lt = at + i;
+        let rest = &buf[lt..];
+        if let Some(&(start, end)) = SECTIONS.iter().find(|(start, _)| rest.starts_with(start)) {
+            *section = Some(end);
+            at = lt + start.len();
+            continue;
+        }
+        if rest.starts_with(END) {
+            match rest.get(END.len()) {
+                Some(b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/') => return Ok(lt),
+                None => return Err(lt),
+                Some(_) => {}
+            }
+        }
+        // What this `<` opens may go on in the next block.
+        let cut = |marker: &[u8]| rest.len() < marker.len() && marker.starts_with(rest);
+        if cut(END) || SECTIONS.iter().any(|(start, _)| cut(start)) {
+            return Err(lt);
+        }
+        at = lt + 1;
+    }
 }
 
 /// Turns UTF-16 bytes into UTF-8 as they are read; a byte order mark is dropped and
@@ -431,6 +483,68 @@ mod tests {
         bad.extend_from_slice(&[0x00, 0xD8, 0x41]);
         let got = cut(&bad, 1 << 20);
         assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn an_end_tag_inside_cdata_does_not_end_the_event() {
+        let text = "<Event><Data><![CDATA[echo </Event> ]]]]></Data></Event>\n<Event>b</Event>";
+        let expected = [
+            Chunk::Event {
+                text: "<Event><Data><![CDATA[echo </Event> ]]]]></Data></Event>".into(),
+                line: 1,
+                offset: 0,
+            },
+            Chunk::Event {
+                text: "<Event>b</Event>".into(),
+                line: 2,
+                offset: 57,
+            },
+        ];
+        assert_eq!(cut(text.as_bytes(), 1 << 20), expected);
+        // Read a few bytes at a time, so sections and tags straddle the blocks.
+        for capacity in 1..12 {
+            let reader = BufReader::with_capacity(capacity, text.as_bytes());
+            let mut chunks = Chunks::new(Box::new(reader), Encoding::Utf8, 1 << 20);
+            let got: Vec<_> = std::iter::from_fn(|| chunks.next_chunk())
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(got, expected, "capacity {capacity}");
+        }
+    }
+
+    #[test]
+    fn an_end_tag_inside_a_comment_does_not_end_the_event() {
+        // A comment may hold `<![CDATA[` and a section `<!--`; neither opens anything.
+        let first =
+            "<Event><!-- was: </Event> <![CDATA[ --><Data><![CDATA[<!-- ]]></Data><!----></Event>";
+        let text = format!("{first}\n<Event>b<!-- -a- </Event --></Event>");
+        let expected = [
+            Chunk::Event {
+                text: first.into(),
+                line: 1,
+                offset: 0,
+            },
+            Chunk::Event {
+                text: "<Event>b<!-- -a- </Event --></Event>".into(),
+                line: 2,
+                offset: first.len() as u64 + 1,
+            },
+        ];
+        assert_eq!(cut(text.as_bytes(), 1 << 20), expected);
+        // Read a few bytes at a time, so `<!--` and `-->` straddle the blocks.
+        for capacity in 1..12 {
+            let reader = BufReader::with_capacity(capacity, text.as_bytes());
+            let mut chunks = Chunks::new(Box::new(reader), Encoding::Utf8, 1 << 20);
+            let got: Vec<_> = std::iter::from_fn(|| chunks.next_chunk())
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(got, expected, "capacity {capacity}");
+        }
+        // A comment the input ends inside leaves the event unterminated.
+        assert_eq!(
+            cut(b"<Event><!-- </Event>", 1 << 20),
+            [Chunk::Unterminated { line: 1, offset: 0 }]
+        );
     }
 
     #[test]
