@@ -169,14 +169,25 @@ fn is_key(key: &str) -> bool {
 /// next `key=`; `\=` inside it is not a separator.
 fn cef_extension(text: &str, fields: &mut Fields) {
     let bytes = text.as_bytes();
-    // Offsets of every unescaped `=`.
+    // Offsets of every unescaped `=`, each with where the word before it starts (found in
+    // the same pass: searching back from each `=` is quadratic on long values).
     let mut equals = Vec::new();
+    let mut word_start = 0;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'\\' => i += 2,
+            b'\\' => {
+                if bytes.get(i + 1) == Some(&b' ') {
+                    word_start = i + 2;
+                }
+                i += 2;
+            }
             b'=' => {
-                equals.push(i);
+                equals.push((word_start, i));
+                i += 1;
+            }
+            b' ' => {
+                word_start = i + 1;
                 i += 1;
             }
             _ => i += 1,
@@ -184,8 +195,7 @@ fn cef_extension(text: &str, fields: &mut Fields) {
     }
     // Each `=` whose preceding word is a key starts a pair.
     let mut pairs: Vec<(usize, usize)> = Vec::new(); // (key start, equals)
-    for &eq in &equals {
-        let key_start = text[..eq].rfind(' ').map_or(0, |s| s + 1);
+    for &(key_start, eq) in &equals {
         let key_start = key_start.max(pairs.last().map_or(0, |&(_, e)| e + 1));
         if is_key(&text[key_start..eq]) {
             pairs.push((key_start, eq));
@@ -475,6 +485,18 @@ mod tests {
         assert_eq!(get(&f, "spt"), Some("1232"));
         assert_eq!(get(&f, "msg"), Some("Detected a threat. No action needed"));
         assert_eq!(get(&f, "act"), Some(r"blocked a = b\c"));
+    }
+
+    #[test]
+    fn a_long_extension_without_spaces_is_split_in_linear_time() {
+        // Each `=` used to search back for the space before its key: quadratic here.
+        let value = "a=".repeat(200_000);
+        let line = format!("CEF:0|V|P|1|1|n|5|msg={value}");
+        let started = std::time::Instant::now();
+        let f = cef(&line);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(get(&f, "msg"), Some(""));
+        assert_eq!(get(&f, "a"), Some(""));
     }
 
     #[test]
