@@ -436,20 +436,39 @@ fn parse_device_time(text: &str, tz: &TimeZone) -> Option<Timestamp> {
     if let Ok(t) = parse_timestamp(text, tz) {
         return Some(t);
     }
-    // `Feb 14 2024 19:04:54`, with optional milliseconds and a zone name that is dropped.
+    // `Feb 14 2024 19:04:54`, with optional milliseconds and a zone (`zzz`), which wins over
+    // the configured one when it is one we can read.
     let mut words: Vec<&str> = text.split_whitespace().collect();
-    if words.len() > 4 {
-        words.truncate(4);
-    }
+    let zone = match words.get(4) {
+        Some(name) => stated_zone(name).unwrap_or_else(|| tz.clone()),
+        None => tz.clone(),
+    };
+    words.truncate(4);
     let joined = words.join(" ");
     for format in ["%b %d %Y %H:%M:%S%.f", "%b %d %Y %H:%M:%S"] {
         if let Ok(dt) = jiff::civil::DateTime::strptime(format, &joined)
-            && let Ok(zoned) = dt.to_zoned(tz.clone())
+            && let Ok(zoned) = dt.to_zoned(zone.clone())
         {
             return Some(zoned.timestamp());
         }
     }
     None
+}
+
+/// The zone a device time names: `UTC`, `GMT`, an offset (`+0200`, `-05:00`) or an IANA
+/// name; `None` for an abbreviation that is none of these (`PST`).
+fn stated_zone(name: &str) -> Option<TimeZone> {
+    if matches!(name, "UTC" | "GMT" | "Z") {
+        return Some(TimeZone::UTC);
+    }
+    if name.starts_with(['+', '-']) {
+        let offset = jiff::fmt::strtime::parse("%z", name)
+            .or_else(|_| jiff::fmt::strtime::parse("%:z", name))
+            .ok()?
+            .offset()?;
+        return Some(TimeZone::fixed(offset));
+    }
+    TimeZone::get(name).ok()
 }
 
 #[cfg(test)]
@@ -547,6 +566,21 @@ mod tests {
             "2024-02-14T19:04:54.25Z"
         );
         assert!(parse_device_time("soon", &tz).is_none());
+    }
+
+    #[test]
+    fn device_times_keep_the_zone_they_name() {
+        let tz = TimeZone::fixed(jiff::tz::offset(1));
+        for (text, expected) in [
+            ("Feb 14 2024 19:04:54 UTC", "2024-02-14T19:04:54Z"),
+            ("Feb 14 2024 19:04:54.250 GMT", "2024-02-14T19:04:54.25Z"),
+            ("Feb 14 2024 19:04:54 +0200", "2024-02-14T17:04:54Z"),
+            ("Feb 14 2024 19:04:54 -05:00", "2024-02-15T00:04:54Z"),
+            ("Feb 14 2024 19:04:54", "2024-02-14T18:04:54Z"),
+        ] {
+            let got = parse_device_time(text, &tz).map(|t| t.to_string());
+            assert_eq!(got.as_deref(), Some(expected), "{text}");
+        }
     }
 
     #[test]
