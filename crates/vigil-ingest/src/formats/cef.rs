@@ -169,14 +169,25 @@ fn is_key(key: &str) -> bool {
 /// next `key=`; `\=` inside it is not a separator.
 fn cef_extension(text: &str, fields: &mut Fields) {
     let bytes = text.as_bytes();
-    // Offsets of every unescaped `=`.
+    // Offsets of every unescaped `=`, each with where the word before it starts (found in
+    // the same pass: searching back from each `=` is quadratic on long values).
     let mut equals = Vec::new();
+    let mut word_start = 0;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'\\' => i += 2,
+            b'\\' => {
+                if bytes.get(i + 1) == Some(&b' ') {
+                    word_start = i + 2;
+                }
+                i += 2;
+            }
             b'=' => {
-                equals.push(i);
+                equals.push((word_start, i));
+                i += 1;
+            }
+            b' ' => {
+                word_start = i + 1;
                 i += 1;
             }
             _ => i += 1,
@@ -184,8 +195,7 @@ fn cef_extension(text: &str, fields: &mut Fields) {
     }
     // Each `=` whose preceding word is a key starts a pair.
     let mut pairs: Vec<(usize, usize)> = Vec::new(); // (key start, equals)
-    for &eq in &equals {
-        let key_start = text[..eq].rfind(' ').map_or(0, |s| s + 1);
+    for &(key_start, eq) in &equals {
         let key_start = key_start.max(pairs.last().map_or(0, |&(_, e)| e + 1));
         if is_key(&text[key_start..eq]) {
             pairs.push((key_start, eq));
@@ -426,20 +436,39 @@ fn parse_device_time(text: &str, tz: &TimeZone) -> Option<Timestamp> {
     if let Ok(t) = parse_timestamp(text, tz) {
         return Some(t);
     }
-    // `Feb 14 2024 19:04:54`, with optional milliseconds and a zone name that is dropped.
+    // `Feb 14 2024 19:04:54`, with optional milliseconds and a zone (`zzz`), which wins over
+    // the configured one when it is one we can read.
     let mut words: Vec<&str> = text.split_whitespace().collect();
-    if words.len() > 4 {
-        words.truncate(4);
-    }
+    let zone = match words.get(4) {
+        Some(name) => stated_zone(name).unwrap_or_else(|| tz.clone()),
+        None => tz.clone(),
+    };
+    words.truncate(4);
     let joined = words.join(" ");
     for format in ["%b %d %Y %H:%M:%S%.f", "%b %d %Y %H:%M:%S"] {
         if let Ok(dt) = jiff::civil::DateTime::strptime(format, &joined)
-            && let Ok(zoned) = dt.to_zoned(tz.clone())
+            && let Ok(zoned) = dt.to_zoned(zone.clone())
         {
             return Some(zoned.timestamp());
         }
     }
     None
+}
+
+/// The zone a device time names: `UTC`, `GMT`, an offset (`+0200`, `-05:00`) or an IANA
+/// name; `None` for an abbreviation that is none of these (`PST`).
+fn stated_zone(name: &str) -> Option<TimeZone> {
+    if matches!(name, "UTC" | "GMT" | "Z") {
+        return Some(TimeZone::UTC);
+    }
+    if name.starts_with(['+', '-']) {
+        let offset = jiff::fmt::strtime::parse("%z", name)
+            .or_else(|_| jiff::fmt::strtime::parse("%:z", name))
+            .ok()?
+            .offset()?;
+        return Some(TimeZone::fixed(offset));
+    }
+    TimeZone::get(name).ok()
 }
 
 #[cfg(test)]
@@ -475,6 +504,18 @@ mod tests {
         assert_eq!(get(&f, "spt"), Some("1232"));
         assert_eq!(get(&f, "msg"), Some("Detected a threat. No action needed"));
         assert_eq!(get(&f, "act"), Some(r"blocked a = b\c"));
+    }
+
+    #[test]
+    fn a_long_extension_without_spaces_is_split_in_linear_time() {
+        // Each `=` used to search back for the space before its key: quadratic here.
+        let value = "a=".repeat(200_000);
+        let line = format!("CEF:0|V|P|1|1|n|5|msg={value}");
+        let started = std::time::Instant::now();
+        let f = cef(&line);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(get(&f, "msg"), Some(""));
+        assert_eq!(get(&f, "a"), Some(""));
     }
 
     #[test]
@@ -525,6 +566,21 @@ mod tests {
             "2024-02-14T19:04:54.25Z"
         );
         assert!(parse_device_time("soon", &tz).is_none());
+    }
+
+    #[test]
+    fn device_times_keep_the_zone_they_name() {
+        let tz = TimeZone::fixed(jiff::tz::offset(1));
+        for (text, expected) in [
+            ("Feb 14 2024 19:04:54 UTC", "2024-02-14T19:04:54Z"),
+            ("Feb 14 2024 19:04:54.250 GMT", "2024-02-14T19:04:54.25Z"),
+            ("Feb 14 2024 19:04:54 +0200", "2024-02-14T17:04:54Z"),
+            ("Feb 14 2024 19:04:54 -05:00", "2024-02-15T00:04:54Z"),
+            ("Feb 14 2024 19:04:54", "2024-02-14T18:04:54Z"),
+        ] {
+            let got = parse_device_time(text, &tz).map(|t| t.to_string());
+            assert_eq!(got.as_deref(), Some(expected), "{text}");
+        }
     }
 
     #[test]

@@ -119,12 +119,12 @@ fn bare_priority(prefix: &str) -> Option<u8> {
 fn pairs_start(line: &str) -> usize {
     let mut at = 0;
     for word in line.split(' ') {
-        if let Some((key, _)) = word.split_once('=')
-            && is_key(key.trim_start_matches(|c| c == '<' || char::is_ascii_digit(&c) || c == '>'))
-        {
+        if let Some((key, _)) = word.split_once('=') {
             // `<189>date=...`: the pairs start after the priority.
-            let skip = word.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(0);
-            return at + skip;
+            let name = key.trim_start_matches(|c| c == '<' || char::is_ascii_digit(&c) || c == '>');
+            if is_key(name) {
+                return at + key.len() - name.len();
+            }
         }
         at += word.len() + 1;
     }
@@ -281,6 +281,15 @@ mod tests {
         assert_eq!(e[1].get("log.syslog.priority"), Some(&Value::Int(189)));
         assert_eq!(e[2].get_str("host.hostname"), Some("fw1"));
         assert_eq!(e[2].get_str("dstip"), Some("5.6.7.8"));
+    }
+
+    #[test]
+    fn a_first_key_starting_with_an_underscore_keeps_it() {
+        let got = read("_time=1 b=2\n<189>_id=7 b=2\n");
+        let e: Vec<_> = got.iter().map(|r| r.as_ref().unwrap()).collect();
+        assert_eq!(e[0].get("_time"), Some(&Value::Int(1)));
+        assert_eq!(e[1].get("_id"), Some(&Value::Int(7)));
+        assert_eq!(e[1].get("log.syslog.priority"), Some(&Value::Int(189)));
     }
 
     #[test]

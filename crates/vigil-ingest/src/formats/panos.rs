@@ -223,22 +223,27 @@ fn payload_start(line: &str) -> Option<usize> {
 }
 
 fn looks_like_payload(text: &str) -> bool {
-    let mut parts = text.splitn(5, ',');
-    let (Some(first), Some(time), Some(serial), Some(kind), Some(_)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    // Scanned a part at a time, each scan stopping at the first byte that cannot belong:
+    // splitting at commas first made every space of a long line cost the rest of the line.
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || text.as_bytes().get(digits) != Some(&b',') {
+        return false;
+    }
+    let rest = &text[digits + 1..];
+    if !rest.get(..19).is_some_and(is_panos_time) || rest.as_bytes().get(19) != Some(&b',') {
+        return false;
+    }
+    let rest = &rest[20..];
+    let serial = rest.bytes().position(|b| matches!(b, b',' | b' ' | b'"'));
+    let Some(serial) = serial.filter(|&end| rest.as_bytes()[end] == b',') else {
         return false;
     };
-    !first.is_empty()
-        && first.bytes().all(|b| b.is_ascii_digit())
-        && is_panos_time(time)
-        && !serial.contains([' ', '"'])
-        && !kind.is_empty()
-        && kind.bytes().all(|b| b.is_ascii_uppercase() || b == b'-')
+    let rest = &rest[serial + 1..];
+    let kind = rest
+        .bytes()
+        .take_while(|&b| b.is_ascii_uppercase() || b == b'-')
+        .count();
+    kind > 0 && rest.as_bytes().get(kind) == Some(&b',')
 }
 
 /// `2018/11/30 16:44:35`.
@@ -564,6 +569,17 @@ mod tests {
         assert!(messages[2].contains("before the CSV: "), "{}", messages[2]);
         assert_eq!(messages[3], "ok", "few columns are fine");
         assert!(messages[4].contains("before the CSV"), "{}", messages[4]);
+    }
+
+    #[test]
+    fn a_long_line_without_the_csv_is_rejected_in_linear_time() {
+        // Every space could start the CSV; each used to be split up to its fourth comma.
+        let line = "1 ".repeat(200_000);
+        let started = std::time::Instant::now();
+        let got = read(&line);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(got.len(), 1);
+        assert!(got[0].is_err());
     }
 
     #[test]
