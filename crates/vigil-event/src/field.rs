@@ -52,6 +52,52 @@ pub(crate) fn name_hash(name: &str) -> u32 {
     h
 }
 
+/// A 256-bit set of name hashes: [`NameFilter::may_contain`] answers `false` only for a name
+/// the fields surely lack, so code that tries many names against one event (the taxonomy,
+/// rules) skips most scans for absent names.
+///
+/// ```
+/// use vigil_event::{Event, FieldKey, Origin, Value};
+/// let mut event = Event::new(Origin::default(), "example");
+/// event.push("EventID", Value::Int(1));
+/// let mut filter = event.fields().name_filter();
+/// assert!(filter.may_contain(&FieldKey::new("EventID")));
+/// let image = FieldKey::new("Image");
+/// filter.insert(&image);
+/// assert!(filter.may_contain(&image));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NameFilter([u64; 4]);
+
+impl NameFilter {
+    #[inline]
+    fn slot(hash: u32) -> (usize, u64) {
+        // The top byte of a multiplicative remix: FNV's low bits alone cluster for names
+        // that differ only in their last characters.
+        let bit = hash.wrapping_mul(0x9e37_79b1) >> 24;
+        ((bit >> 6) as usize, 1u64 << (bit & 63))
+    }
+
+    #[inline]
+    fn insert_hash(&mut self, hash: u32) {
+        let (word, bit) = Self::slot(hash);
+        self.0[word] |= bit;
+    }
+
+    /// Records that the fields now hold `key`'s name.
+    #[inline]
+    pub fn insert(&mut self, key: &FieldKey) {
+        self.insert_hash(key.hash);
+    }
+
+    /// Whether the fields may hold `key`'s name; `false` is certain.
+    #[inline]
+    pub fn may_contain(&self, key: &FieldKey) -> bool {
+        let (word, bit) = Self::slot(key.hash);
+        self.0[word] & bit != 0
+    }
+}
+
 /// The fields of one event, in the order the source gave them.
 ///
 /// Names are unique unless a reader pushed a duplicate on purpose with [`Fields::push`];
@@ -91,6 +137,24 @@ impl Fields {
         self.hashes.push(name_hash(&name));
         self.names.push(name);
         self.values.push(value);
+    }
+
+    /// Appends a field named by `key` without checking whether it is present (see
+    /// [`Fields::push`]), reusing the key's hash.
+    #[inline]
+    pub fn push_key(&mut self, key: &FieldKey, value: Value) {
+        self.hashes.push(key.hash);
+        self.names.push(key.name.clone());
+        self.values.push(value);
+    }
+
+    /// A summary of which names the table holds, to rule names out without a scan.
+    pub fn name_filter(&self) -> NameFilter {
+        let mut filter = NameFilter::default();
+        for &hash in &self.hashes {
+            filter.insert_hash(hash);
+        }
+        filter
     }
 
     /// Sets a field, replacing the value of an existing field of that name. Returns the value

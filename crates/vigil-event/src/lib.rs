@@ -31,7 +31,7 @@ mod value;
 
 pub use error::{Error, Result};
 pub use event::{Event, Location, Origin, SourcePath};
-pub use field::{FieldKey, FieldName, Fields};
+pub use field::{FieldKey, FieldName, Fields, NameFilter};
 pub use logsource::LogSource;
 pub use value::{Text, Value};
 

@@ -36,7 +36,7 @@ mod spec;
 
 use std::collections::HashMap;
 
-use vigil_event::{Event, FieldKey, LogSource, Text, Value};
+use vigil_event::{Event, FieldKey, LogSource, NameFilter, Text, Value};
 
 pub use spec::Error;
 
@@ -173,9 +173,10 @@ impl Taxonomy {
     /// the reader already set is kept).
     pub fn apply(&self, event: &mut Event) {
         if let Some(plan) = self.by_format.get(event.format) {
+            let mut names = event.fields().name_filter();
             for (i, variants) in &plan.tables {
                 if variant_holds(variants.as_deref(), event.variant) {
-                    self.tables[*i].apply(event);
+                    self.tables[*i].apply(event, &mut names);
                 }
             }
             if event.logsource.is_empty() {
@@ -183,7 +184,7 @@ impl Taxonomy {
                     if !variant_holds(variants.as_deref(), event.variant) {
                         continue;
                     }
-                    if let Some(source) = self.rules[*i].log_source(event) {
+                    if let Some(source) = self.rules[*i].log_source(event, &names) {
                         event.logsource = source;
                         break;
                     }
@@ -207,8 +208,16 @@ fn variant_holds(variants: Option<&[String]>, variant: Option<&str>) -> bool {
 }
 
 impl Table {
-    fn apply(&self, event: &mut Event) {
+    /// Copies and derives; `names` rules out absent names without a scan and learns the
+    /// names added.
+    fn apply(&self, event: &mut Event, names: &mut NameFilter) {
+        let has = |event: &Event, names: &NameFilter, key: &FieldKey| {
+            names.may_contain(key) && event.get_key(key).is_some()
+        };
         for (from, targets) in &self.copies {
+            if !names.may_contain(from) {
+                continue;
+            }
             let Some(value) = event.get_key(from) else {
                 continue;
             };
@@ -218,13 +227,14 @@ impl Table {
             }
             let value = value.clone();
             for target in targets {
-                if event.get_key(target).is_none() {
-                    event.push(target.name(), value.clone());
+                if !has(event, names, target) {
+                    event.fields_mut().push_key(target, value.clone());
+                    names.insert(target);
                 }
             }
         }
         for derive in &self.derives {
-            if event.get_key(&derive.target).is_some() {
+            if has(event, names, &derive.target) || !names.may_contain(&derive.from) {
                 continue;
             }
             let Some(value) = event.get_key(&derive.from) else {
@@ -233,7 +243,8 @@ impl Table {
             let key = value.to_text().to_lowercase();
             if let Some(mapped) = derive.map.get(&key) {
                 let mapped = mapped.clone();
-                event.push(derive.target.name(), mapped);
+                event.fields_mut().push_key(&derive.target, mapped);
+                names.insert(&derive.target);
             }
         }
     }
@@ -244,11 +255,14 @@ impl Rule {
         self.variants.is_some() || !self.fields.is_empty()
     }
 
-    fn log_source(&self, event: &Event) -> Option<LogSource> {
+    fn log_source(&self, event: &Event, names: &NameFilter) -> Option<LogSource> {
         if !variant_holds(self.variants.as_deref(), event.variant) {
             return None;
         }
         for (key, wanted) in &self.fields {
+            if !names.may_contain(key) {
+                return None;
+            }
             let value = event.get_key(key)?;
             let holds = match value {
                 Value::List(items) => items.iter().any(|v| one_of(v, wanted)),
