@@ -85,3 +85,21 @@ pub fn read_all(
     })?;
     Ok(out)
 }
+
+/// Reads `text` as the input `name` with `reader`, with syslog's missing years taken as 2024
+/// and stamps without an offset in `timezone`: the unit tests' way in.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn read_text(
+    reader: &dyn Reader,
+    name: &str,
+    text: &str,
+    timezone: TimeZone,
+) -> Vec<RecordResult> {
+    let options = ReadOptions {
+        year: Some(2024),
+        timezone,
+        ..ReadOptions::default()
+    };
+    read_all(reader, Input::from_slice(name, text.as_bytes()), &options).unwrap()
+}

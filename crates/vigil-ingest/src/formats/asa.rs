@@ -915,19 +915,10 @@ fn set_address(fields: &mut Fields, name: &'static str, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reader::{RecordResult, read_all};
+    use crate::reader::RecordResult;
 
     fn read(text: &str) -> Vec<RecordResult> {
-        let options = ReadOptions {
-            year: Some(2024),
-            ..ReadOptions::default()
-        };
-        read_all(
-            &AsaReader,
-            Input::from_slice("asa.log", text.as_bytes()),
-            &options,
-        )
-        .unwrap()
+        crate::reader::read_text(&AsaReader, "asa.log", text, TimeZone::UTC)
     }
 
     fn one(line: &str) -> Event {

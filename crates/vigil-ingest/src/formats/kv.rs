@@ -223,19 +223,9 @@ fn device_time(event: &Event, tz: &TimeZone) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reader::read_all;
 
     fn read(text: &str) -> Vec<crate::reader::RecordResult> {
-        let options = ReadOptions {
-            year: Some(2024),
-            ..ReadOptions::default()
-        };
-        read_all(
-            &KvReader,
-            Input::from_slice("fw.log", text.as_bytes()),
-            &options,
-        )
-        .unwrap()
+        crate::reader::read_text(&KvReader, "fw.log", text, TimeZone::UTC)
     }
 
     #[test]

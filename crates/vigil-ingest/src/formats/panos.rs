@@ -355,20 +355,10 @@ fn device_time(event: &Event, tz: &TimeZone) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reader::{RecordResult, read_all};
+    use crate::reader::RecordResult;
 
     fn read_in(text: &str, timezone: TimeZone) -> Vec<RecordResult> {
-        let options = ReadOptions {
-            year: Some(2024),
-            timezone,
-            ..ReadOptions::default()
-        };
-        read_all(
-            &PanosReader,
-            Input::from_slice("pan.log", text.as_bytes()),
-            &options,
-        )
-        .unwrap()
+        crate::reader::read_text(&PanosReader, "pan.log", text, timezone)
     }
 
     fn read(text: &str) -> Vec<RecordResult> {

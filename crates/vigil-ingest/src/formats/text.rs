@@ -8,7 +8,7 @@ use vigil_event::{Event, Fields, Location, Text, Timestamp, Value};
 use crate::error::{RecordError, RecordErrorKind, Result};
 use crate::input::Input;
 use crate::lines::{Line, Lines};
-use crate::reader::{Emit, ReadOptions};
+use crate::reader::{Emit, ReadOptions, RecordResult};
 
 use super::syslog::{self, YearGuess, header};
 
@@ -20,6 +20,19 @@ pub(crate) fn read_lines(
     emit: &mut Emit<'_>,
     mut parse: impl FnMut(&str, Location) -> std::result::Result<Event, RecordError>,
 ) -> Result<()> {
+    read_records(input, options, emit, |text, location| {
+        Some(parse(text, location))
+    })
+}
+
+/// Like [`read_lines`], but `parse` may say a line is not a record (`None`: a `#`
+/// directive), and then it is not counted.
+pub(crate) fn read_records(
+    input: Input<'_>,
+    options: &ReadOptions,
+    emit: &mut Emit<'_>,
+    mut parse: impl FnMut(&str, Location) -> Option<RecordResult>,
+) -> Result<()> {
     let path = input.name().clone();
     let mut lines = Lines::new(input.into_reader(), options.max_record_len);
     let mut index = 0u64;
@@ -29,31 +42,34 @@ pub(crate) fn read_lines(
                 if text.trim().is_empty() {
                     continue;
                 }
-                index += 1;
                 let location = Location {
-                    record: Some(index),
+                    record: Some(index + 1),
                     line: Some(line),
                     offset: Some(offset),
                     chunk: None,
                 };
-                parse(&text, location)
+                match parse(&text, location) {
+                    Some(result) => result,
+                    None => continue,
+                }
             }
-            Ok(Line::TooLong { len, line, offset }) => {
-                index += 1;
-                Err(RecordError::new(
-                    &path,
-                    Location::line(line, offset),
-                    RecordErrorKind::TooLong {
-                        len,
-                        limit: options.max_record_len,
-                    },
-                ))
-            }
+            Ok(Line::TooLong { len, line, offset }) => Err(RecordError::new(
+                &path,
+                Location {
+                    record: Some(index + 1),
+                    ..Location::line(line, offset)
+                },
+                RecordErrorKind::TooLong {
+                    len,
+                    limit: options.max_record_len,
+                },
+            )),
             Err(error) => {
                 let _ = emit(Err(RecordError::new(&path, lines.position(), error)));
                 break;
             }
         };
+        index += 1;
         if emit(result).is_break() {
             break;
         }

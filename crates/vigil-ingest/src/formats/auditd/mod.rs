@@ -411,19 +411,9 @@ fn name_syscall(fields: &mut Fields) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reader::read_all;
 
     fn read(text: &str) -> Vec<crate::reader::RecordResult> {
-        let options = ReadOptions {
-            year: Some(2024),
-            ..ReadOptions::default()
-        };
-        read_all(
-            &AuditdReader,
-            Input::from_slice("audit.log", text.as_bytes()),
-            &options,
-        )
-        .unwrap()
+        crate::reader::read_text(&AuditdReader, "audit.log", text, jiff::tz::TimeZone::UTC)
     }
 
     fn one(line: &str) -> Event {

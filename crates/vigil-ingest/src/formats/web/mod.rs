@@ -22,13 +22,12 @@ mod w3c;
 use std::borrow::Cow;
 
 use jiff::Timestamp;
-use vigil_event::{Event, Fields, Location, Origin, Value};
+use vigil_event::{Event, Fields, Origin, Value};
 
-use super::text::{sample_lines, score_lines};
+use super::text::{read_records, sample_lines, score_lines};
 use crate::error::{RecordError, RecordErrorKind, Result};
 use crate::input::Input;
-use crate::lines::{Line, Lines};
-use crate::reader::{Emit, ReadOptions, Reader, RecordResult};
+use crate::reader::{Emit, ReadOptions, Reader};
 
 /// Field names, W3C extended log format.
 mod names {
@@ -112,58 +111,6 @@ impl Reader for WebAccessReader {
             }))
         })
     }
-}
-
-/// Reads `input` a line at a time like `text::read_lines`, but `parse` may say a line is
-/// not a record (`None`: a `#` directive), and then it is not counted.
-fn read_records(
-    input: Input<'_>,
-    options: &ReadOptions,
-    emit: &mut Emit<'_>,
-    mut parse: impl FnMut(&str, Location) -> Option<RecordResult>,
-) -> Result<()> {
-    let path = input.name().clone();
-    let mut lines = Lines::new(input.into_reader(), options.max_record_len);
-    let mut index = 0u64;
-    while let Some(line) = lines.next_line() {
-        let result = match line {
-            Ok(Line::Text { text, line, offset }) => {
-                if text.trim().is_empty() {
-                    continue;
-                }
-                let location = Location {
-                    record: Some(index + 1),
-                    line: Some(line),
-                    offset: Some(offset),
-                    chunk: None,
-                };
-                match parse(&text, location) {
-                    Some(result) => result,
-                    None => continue,
-                }
-            }
-            Ok(Line::TooLong { len, line, offset }) => Err(RecordError::new(
-                &path,
-                Location {
-                    record: Some(index + 1),
-                    ..Location::line(line, offset)
-                },
-                RecordErrorKind::TooLong {
-                    len,
-                    limit: options.max_record_len,
-                },
-            )),
-            Err(error) => {
-                let _ = emit(Err(RecordError::new(&path, lines.position(), error)));
-                break;
-            }
-        };
-        index += 1;
-        if emit(result).is_break() {
-            break;
-        }
-    }
-    Ok(())
 }
 
 /// The parts of one access-log line, as written (quoted parts unescaped).
