@@ -1,5 +1,6 @@
 //! `vigil parse`: read logs, print normalized events or a per-file summary.
 
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::sync::Mutex;
@@ -80,6 +81,7 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
         .map(|p| SharedOutput::create(Some(p)))
         .transpose()?;
     let hidden_errors = Mutex::new(Vec::<(String, u64)>::new());
+    let variants_seen = Mutex::new(HashMap::<String, BTreeMap<&'static str, u64>>::new());
     // Statistics count records; only events written out need the taxonomy's names.
     let taxonomy = if args.no_taxonomy || args.stats {
         None
@@ -90,11 +92,13 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
     let handler = |info: InputInfo<'_>| {
         let mut block = Block::new(events_out.as_ref());
         let mut error_block = Block::new(errors_out.as_ref());
-        let mut tally = ErrorTally {
+        let mut tally = InputTally {
             path: info.path.to_string(),
             shown: 0,
             hidden: 0,
             hidden_errors: &hidden_errors,
+            variants: BTreeMap::new(),
+            variants_seen: &variants_seen,
         };
         let (progress, quiet, limit) = (&progress, global.quiet, args.show_errors);
         let taxonomy = taxonomy.as_ref();
@@ -103,6 +107,9 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
             let tally = &mut tally;
             match record {
                 Ok(mut event) => {
+                    if let Some(variant) = event.variant {
+                        *tally.variants.entry(variant).or_default() += 1;
+                    }
                     if let Some(taxonomy) = taxonomy {
                         taxonomy.apply(&mut event);
                     }
@@ -159,7 +166,8 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
     if let Some(out) = errors_out {
         finish_quietly(out).context("cannot write the error file")?;
     }
-    let report = Report::new(&summaries);
+    let variants = variants_seen.into_inner().unwrap_or_default();
+    let report = Report::new(&summaries, &variants);
     if args.stats {
         let out = SharedOutput::create(args.output.as_deref())?;
         let mut text = Vec::new();
@@ -189,21 +197,32 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
     Ok(outcome)
 }
 
-/// Counts the record errors of one input printed and not printed; the count of those not
-/// printed is handed over when the input ends (the handler holding it is dropped).
-struct ErrorTally<'a> {
+/// What is counted of one input while it is read: the record errors printed and not printed,
+/// and the events of each variant. The counts are handed over when the input ends (the
+/// handler holding the tally is dropped).
+struct InputTally<'a> {
     path: String,
     shown: usize,
     hidden: u64,
     hidden_errors: &'a Mutex<Vec<(String, u64)>>,
+    variants: BTreeMap<&'static str, u64>,
+    variants_seen: &'a Mutex<HashMap<String, BTreeMap<&'static str, u64>>>,
 }
 
-impl Drop for ErrorTally<'_> {
+impl Drop for InputTally<'_> {
     fn drop(&mut self) {
         if self.hidden > 0
             && let Ok(mut list) = self.hidden_errors.lock()
         {
-            list.push((std::mem::take(&mut self.path), self.hidden));
+            list.push((self.path.clone(), self.hidden));
+        }
+        if !self.variants.is_empty()
+            && let Ok(mut seen) = self.variants_seen.lock()
+        {
+            let counts = seen.entry(std::mem::take(&mut self.path)).or_default();
+            for (variant, n) in std::mem::take(&mut self.variants) {
+                *counts.entry(variant).or_default() += n;
+            }
         }
     }
 }
@@ -303,6 +322,10 @@ impl<'a> From<&'a RecordError> for ErrorLine<'a> {
     }
 }
 
+fn is_empty(variants: &Option<&BTreeMap<&'static str, u64>>) -> bool {
+    variants.is_none_or(|v| v.is_empty())
+}
+
 /// The `--stats` summary: `{"files":[...],"total":{...}}`.
 #[derive(Serialize)]
 struct Report<'a> {
@@ -314,6 +337,9 @@ struct Report<'a> {
 struct FileLine<'a> {
     path: &'a str,
     format: Option<&'static str>,
+    /// Events by the reader's variant (`cloudtrail`, `zeek`), when it tells some apart.
+    #[serde(skip_serializing_if = "is_empty")]
+    variants: Option<&'a BTreeMap<&'static str, u64>>,
     records: u64,
     events: u64,
     errors: u64,
@@ -337,7 +363,10 @@ struct Total {
 }
 
 impl<'a> Report<'a> {
-    fn new(summaries: &'a [InputSummary]) -> Self {
+    fn new(
+        summaries: &'a [InputSummary],
+        variants: &'a HashMap<String, BTreeMap<&'static str, u64>>,
+    ) -> Self {
         let mut total = Total::default();
         let files = summaries
             .iter()
@@ -354,6 +383,7 @@ impl<'a> Report<'a> {
                 FileLine {
                     path: &s.path,
                     format: s.format,
+                    variants: variants.get(&s.path.to_string()),
                     records: s.records,
                     events: s.events,
                     errors: s.errors,
@@ -371,7 +401,14 @@ impl<'a> Report<'a> {
             .iter()
             .map(|f| {
                 let format = match (f.format, f.skipped, &f.error) {
-                    (Some(format), _, _) => format.to_string(),
+                    // `json (cloudtrail)`, or how many variants a file mixes.
+                    (Some(format), _, _) => match f.variants.map(|v| (v.len(), v.keys().next())) {
+                        Some((1, Some(variant))) if *variant != format => {
+                            format!("{format} ({variant})")
+                        }
+                        Some((n, _)) if n > 1 => format!("{format} ({n} variants)"),
+                        _ => format.to_string(),
+                    },
                     (None, true, _) => "skipped".to_string(),
                     (None, false, _) => "FAILED".to_string(),
                 };

@@ -303,3 +303,42 @@ fn events_carry_taxonomy_names_and_log_source_unless_asked_not_to() {
             .all(|e| e.get("logsource").is_none() && e["fields"].get("host.name").is_none())
     );
 }
+
+#[test]
+fn stats_name_the_variants_each_file_holds() {
+    let out = vigil(&[
+        "parse",
+        "--stats",
+        "--json",
+        "examples/samples/cloudtrail",
+        "examples/samples/leef",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let file = |suffix: &str| {
+        report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(suffix))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        file("_sample.json")["variants"],
+        serde_json::json!({"cloudtrail": 4})
+    );
+    assert_eq!(
+        file("devices.leef.log")["variants"],
+        serde_json::json!({"leef1": 2, "leef2": 2})
+    );
+    assert!(file("README.md").get("variants").is_none());
+    let table = stdout(&vigil(&[
+        "parse",
+        "--stats",
+        "examples/samples/cloudtrail",
+        "examples/samples/leef",
+    ]));
+    assert!(table.contains("json (cloudtrail)"), "{table}");
+    assert!(table.contains("leef (2 variants)"), "{table}");
+}
