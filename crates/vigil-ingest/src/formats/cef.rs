@@ -404,7 +404,7 @@ fn read_flavour(
             Flavour::Leef2 => "leef2",
         });
         // The device's own time has a year and often milliseconds; the header's is the relay's.
-        event.timestamp = device_time(&event, tz).or(timestamp);
+        event.timestamp = device_time(&event, tz, &mut years).or(timestamp);
         host_from_header(&mut event, envelope.header.as_ref());
         if event.host.is_none() {
             event.host = ["dvchost", "dvc", "deviceHostName", "identHostName"]
@@ -418,14 +418,14 @@ fn read_flavour(
 
 /// The time the device states: CEF `rt`, `end`, `start` (epoch milliseconds or
 /// `MMM dd yyyy HH:mm:ss`), LEEF `devTime`.
-fn device_time(event: &Event, tz: &TimeZone) -> Option<Timestamp> {
+fn device_time(event: &Event, tz: &TimeZone, years: &mut YearGuess) -> Option<Timestamp> {
     ["rt", "end", "start", "devTime"]
         .iter()
         .filter_map(|name| event.get_str(name))
-        .find_map(|text| parse_device_time(text, tz))
+        .find_map(|text| parse_device_time(text, tz, years))
 }
 
-fn parse_device_time(text: &str, tz: &TimeZone) -> Option<Timestamp> {
+fn parse_device_time(text: &str, tz: &TimeZone, years: &mut YearGuess) -> Option<Timestamp> {
     let text = text.trim();
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         return text
@@ -439,6 +439,15 @@ fn parse_device_time(text: &str, tz: &TimeZone) -> Option<Timestamp> {
     // `Feb 14 2024 19:04:54`, with optional milliseconds and a zone (`zzz`), which wins over
     // the configured one when it is one we can read.
     let mut words: Vec<&str> = text.split_whitespace().collect();
+    // `Feb 14 19:04:54`: CEF lets the year out; it is guessed as for syslog stamps.
+    let year;
+    if words.len() >= 3 && words[2].contains(':') {
+        let month = jiff::civil::Date::strptime("%b %d %Y", format!("{} 1 2000", words[0]))
+            .ok()?
+            .month();
+        year = years.year_for(month).to_string();
+        words.insert(2, &year);
+    }
     let zone = match words.get(4) {
         Some(name) => stated_zone(name).unwrap_or_else(|| tz.clone()),
         None => tz.clone(),
@@ -550,22 +559,53 @@ mod tests {
     fn device_times() {
         let tz = TimeZone::UTC;
         assert_eq!(
-            parse_device_time("1557513467369", &tz).unwrap().to_string(),
+            parse_device_time("1557513467369", &tz, &mut YearGuess::new(Some(2024), None))
+                .unwrap()
+                .to_string(),
             "2019-05-10T18:37:47.369Z"
         );
         assert_eq!(
-            parse_device_time("Feb 14 2024 19:04:54 UTC", &tz)
-                .unwrap()
-                .to_string(),
+            parse_device_time(
+                "Feb 14 2024 19:04:54 UTC",
+                &tz,
+                &mut YearGuess::new(Some(2024), None)
+            )
+            .unwrap()
+            .to_string(),
             "2024-02-14T19:04:54Z"
         );
         assert_eq!(
-            parse_device_time("Feb 14 2024 19:04:54.250", &tz)
-                .unwrap()
-                .to_string(),
+            parse_device_time(
+                "Feb 14 2024 19:04:54.250",
+                &tz,
+                &mut YearGuess::new(Some(2024), None)
+            )
+            .unwrap()
+            .to_string(),
             "2024-02-14T19:04:54.25Z"
         );
-        assert!(parse_device_time("soon", &tz).is_none());
+        // Without a year (the CEF guide allows it): the year is guessed as for syslog.
+        assert_eq!(
+            parse_device_time(
+                "Feb 14 19:04:54.250 UTC",
+                &tz,
+                &mut YearGuess::new(Some(2024), None)
+            )
+            .unwrap()
+            .to_string(),
+            "2024-02-14T19:04:54.25Z"
+        );
+        assert_eq!(
+            parse_device_time(
+                "Dec 31 23:59:59",
+                &tz,
+                &mut YearGuess::new(Some(2023), None)
+            )
+            .unwrap()
+            .to_string(),
+            "2023-12-31T23:59:59Z"
+        );
+        assert!(parse_device_time("soon", &tz, &mut YearGuess::new(Some(2024), None)).is_none());
     }
 
     #[test]
@@ -578,7 +618,8 @@ mod tests {
             ("Feb 14 2024 19:04:54 -05:00", "2024-02-15T00:04:54Z"),
             ("Feb 14 2024 19:04:54", "2024-02-14T18:04:54Z"),
         ] {
-            let got = parse_device_time(text, &tz).map(|t| t.to_string());
+            let got = parse_device_time(text, &tz, &mut YearGuess::new(Some(2024), None))
+                .map(|t| t.to_string());
             assert_eq!(got.as_deref(), Some(expected), "{text}");
         }
     }
