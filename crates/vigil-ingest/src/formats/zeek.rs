@@ -95,7 +95,8 @@ impl Reader for ZeekReader {
                     break;
                 }
             };
-            if text.is_empty() {
+            // Blank lines are not records, in Zeek as in every line format here.
+            if text.trim().is_empty() {
                 continue;
             }
             if text.starts_with('#') {
@@ -490,6 +491,15 @@ mod tests {
         assert_eq!(e.get_str("msg"), Some(""));
         let names: Vec<_> = e.fields().iter().map(|(n, _)| n).collect();
         assert_eq!(names[..2], ["_path", "ts"]);
+    }
+
+    #[test]
+    fn blank_lines_are_not_records() {
+        let got = read(&format!(
+            "{HEADER}#fields\tts\tuid\n#types\ttime\tstring\n \t \n1692146068.1\tCx\n\n"
+        ));
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].as_ref().unwrap().get_str("uid"), Some("Cx"));
     }
 
     #[test]
