@@ -330,7 +330,7 @@ fn stats_name_the_variants_each_file_holds() {
     );
     assert_eq!(
         file("devices.leef.log")["variants"],
-        serde_json::json!({"leef1": 2, "leef2": 2})
+        serde_json::json!({"leef1": 2, "leef2": 3})
     );
     assert!(file("README.md").get("variants").is_none());
     let table = stdout(&vigil(&[

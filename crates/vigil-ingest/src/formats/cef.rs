@@ -419,6 +419,12 @@ fn read_flavour(
 /// The time the device states: CEF `rt`, `end`, `start` (epoch milliseconds or
 /// `MMM dd yyyy HH:mm:ss`), LEEF `devTime`.
 fn device_time(event: &Event, tz: &TimeZone, years: &mut YearGuess) -> Option<Timestamp> {
+    // LEEF names its own layout for `devTime` (Java date-format letters).
+    if let (Some(text), Some(layout)) = (event.get_str("devTime"), event.get_str("devTimeFormat"))
+        && let Some(t) = java_layout(layout).and_then(|f| parse_with_layout(text, &f, tz))
+    {
+        return Some(t);
+    }
     ["rt", "end", "start", "devTime"]
         .iter()
         .filter_map(|name| event.get_str(name))
@@ -462,6 +468,97 @@ fn parse_device_time(text: &str, tz: &TimeZone, years: &mut YearGuess) -> Option
         }
     }
     None
+}
+
+/// A Java date-format layout (`MMM dd yyyy HH:mm:ss.SSS z`, what LEEF's `devTimeFormat`
+/// holds) as a `strptime` format; `None` for letters it cannot express.
+fn java_layout(layout: &str) -> Option<String> {
+    let mut out = String::new();
+    let chars: Vec<char> = layout.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let run = chars[i..].iter().take_while(|&&d| d == c).count();
+        i += run;
+        match (c, run) {
+            ('y', 2) => out.push_str("%y"),
+            ('y', _) => out.push_str("%Y"),
+            ('M', 1 | 2) => out.push_str("%m"),
+            ('M', 3) => out.push_str("%b"),
+            ('M', _) => out.push_str("%B"),
+            ('d', 1 | 2) => out.push_str("%d"),
+            ('H', 1 | 2) => out.push_str("%H"),
+            ('h', 1 | 2) => out.push_str("%I"),
+            ('m', 1 | 2) => out.push_str("%M"),
+            ('s', 1 | 2) => out.push_str("%S"),
+            ('S', _) => out.push_str("%f"),
+            ('a', _) => out.push_str("%p"),
+            ('E', 1..=3) => out.push_str("%a"),
+            ('E', _) => out.push_str("%A"),
+            ('Z', _) => out.push_str("%z"),
+            ('X', _) => out.push_str("%:z"),
+            // `z` (an abbreviation such as `UTC`) is read by `parse_with_layout`.
+            ('z', _) => out.push_str("%Q"),
+            ('\'', _) => {
+                // `''` is a quote; otherwise quoted text runs to the next lone quote, in
+                // which `''` is a quote too.
+                i -= run;
+                i += 1;
+                if chars.get(i) == Some(&'\'') {
+                    out.push('\'');
+                    i += 1;
+                    continue;
+                }
+                loop {
+                    match (chars.get(i), chars.get(i + 1)) {
+                        (None, _) => return None,
+                        (Some('\''), Some('\'')) => {
+                            out.push('\'');
+                            i += 2;
+                        }
+                        (Some('\''), _) => {
+                            i += 1;
+                            break;
+                        }
+                        (Some('%'), _) => {
+                            out.push_str("%%");
+                            i += 1;
+                        }
+                        (Some(&d), _) => {
+                            out.push(d);
+                            i += 1;
+                        }
+                    }
+                }
+            }
+            (c, _) if c.is_ascii_alphabetic() => return None,
+            ('%', _) => out.push_str(&"%%".repeat(run)),
+            (c, _) => out.extend(std::iter::repeat_n(c, run)),
+        }
+    }
+    Some(out)
+}
+
+/// `text` read with a `strptime` layout; without an offset in it, in `tz`.
+fn parse_with_layout(text: &str, layout: &str, tz: &TimeZone) -> Option<Timestamp> {
+    // `%Q` stands for a zone abbreviation: only the ones we can read are kept.
+    let (layout, zone) = match layout.strip_suffix(" %Q") {
+        Some(rest) => {
+            let (time, name) = text.trim().rsplit_once(' ')?;
+            return parse_with_layout(time, rest, &stated_zone(name)?);
+        }
+        None => (layout, tz),
+    };
+    let parsed = jiff::fmt::strtime::parse(layout, text.trim()).ok()?;
+    if parsed.offset().is_some() {
+        return parsed.to_timestamp().ok();
+    }
+    parsed
+        .to_datetime()
+        .ok()?
+        .to_zoned(zone.clone())
+        .ok()
+        .map(|z| z.timestamp())
 }
 
 /// The zone a device time names: `UTC`, `GMT`, an offset (`+0200`, `-05:00`) or an IANA
@@ -606,6 +703,38 @@ mod tests {
             "2023-12-31T23:59:59Z"
         );
         assert!(parse_device_time("soon", &tz, &mut YearGuess::new(Some(2024), None)).is_none());
+    }
+
+    #[test]
+    fn leef_device_times_follow_their_declared_layout() {
+        for (layout, text, want) in [
+            (
+                "MMM dd yyyy HH:mm:ss",
+                "Mar 12 2024 10:21:00",
+                "2024-03-12T10:21:00Z",
+            ),
+            (
+                "yyyy-MM-dd'T'HH:mm:ss.SSSZ",
+                "2024-03-12T10:21:00.250+0200",
+                "2024-03-12T08:21:00.25Z",
+            ),
+            (
+                "dd/MM/yyyy hh:mm:ss a",
+                "12/03/2024 01:05:09 PM",
+                "2024-03-12T13:05:09Z",
+            ),
+            (
+                "MMM dd yyyy HH:mm:ss z",
+                "Mar 12 2024 10:21:00 GMT",
+                "2024-03-12T10:21:00Z",
+            ),
+        ] {
+            let format = java_layout(layout).unwrap();
+            let got = parse_with_layout(text, &format, &TimeZone::UTC).map(|t| t.to_string());
+            assert_eq!(got.as_deref(), Some(want), "{layout} ({format}): {text}");
+        }
+        assert_eq!(java_layout("yyyy-MM-dd G"), None, "an era cannot be read");
+        assert_eq!(java_layout("HH 'o''clock'"), Some("%H o'clock".to_string()));
     }
 
     #[test]

@@ -132,7 +132,7 @@ fn our_leef_sample_covers_both_versions_and_delimiters() {
     let read = read(&path, "leef");
     assert!(read.errors.is_empty(), "{:?}", read.errors);
     let variants: Vec<_> = read.events.iter().map(|e| e.variant.unwrap()).collect();
-    assert_eq!(variants, ["leef1", "leef2", "leef2", "leef1"]);
+    assert_eq!(variants, ["leef1", "leef2", "leef2", "leef1", "leef2"]);
     let tabs = on_line(&read, 1);
     assert_eq!(tabs.get_str("usrName"), Some("joe.black"));
     assert_eq!(tabs.get("dstPort"), Some(&Value::Int(21)));
@@ -142,6 +142,9 @@ fn our_leef_sample_covers_both_versions_and_delimiters() {
     assert_eq!(hex.timestamp.unwrap().to_string(), "2024-03-12T10:21:00Z");
     let epoch = on_line(&read, 4);
     assert_eq!(epoch.timestamp.unwrap().to_string(), "2024-03-12T10:22:00Z");
+    // `devTimeFormat` names the layout, in Java's letters, with an offset.
+    let declared = on_line(&read, 5);
+    assert_eq!(declared.timestamp.unwrap().to_string(), "2024-03-12T09:23:45.12Z");
     snapshot_settings()
         .bind(|| insta::assert_json_snapshot!("leef2_syslog_header", on_line(&read, 2)));
 }
