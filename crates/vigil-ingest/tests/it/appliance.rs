@@ -144,7 +144,10 @@ fn our_leef_sample_covers_both_versions_and_delimiters() {
     assert_eq!(epoch.timestamp.unwrap().to_string(), "2024-03-12T10:22:00Z");
     // `devTimeFormat` names the layout, in Java's letters, with an offset.
     let declared = on_line(&read, 5);
-    assert_eq!(declared.timestamp.unwrap().to_string(), "2024-03-12T09:23:45.12Z");
+    assert_eq!(
+        declared.timestamp.unwrap().to_string(),
+        "2024-03-12T09:23:45.12Z"
+    );
     snapshot_settings()
         .bind(|| insta::assert_json_snapshot!("leef2_syslog_header", on_line(&read, 2)));
 }
