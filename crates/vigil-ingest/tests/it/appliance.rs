@@ -7,11 +7,10 @@ use std::path::Path;
 use vigil_event::{Event, Value};
 use vigil_test_support::{corpus_path, examples, snapshot_settings};
 
-use crate::{Read, options_for_2024, read_paths};
+use crate::{Read, non_blank_lines, options_for_2024, read_paths};
 
-fn non_blank_lines(path: &Path) -> u64 {
-    let text = std::fs::read_to_string(path).unwrap();
-    text.lines().filter(|l| !l.trim().is_empty()).count() as u64
+fn lines_of(path: &Path) -> u64 {
+    non_blank_lines(&std::fs::read_to_string(path).unwrap())
 }
 
 /// Reads `path`, checking the format was detected and every line is a record.
@@ -19,7 +18,7 @@ fn read(path: &Path, format: &str) -> Read {
     let read = read_paths(&[path], options_for_2024());
     let summary = &read.summaries[0];
     assert_eq!(summary.format, Some(format), "{}", path.display());
-    assert_eq!(summary.records, non_blank_lines(path), "{}", path.display());
+    assert_eq!(summary.records, lines_of(path), "{}", path.display());
     read
 }
 
@@ -67,7 +66,7 @@ fn fortigate_sample_reads_every_line_and_reports_the_broken_quote() {
     };
     let read = read(&path, "kv");
     // The sample's README: line 11 has a quoted msg that never ends.
-    assert_eq!(read.events.len() as u64, non_blank_lines(&path) - 1);
+    assert_eq!(read.events.len() as u64, lines_of(&path) - 1);
     assert_eq!(read.errors.len(), 1);
     let error = read.errors[0].to_string();
     assert!(

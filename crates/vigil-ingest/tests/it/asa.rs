@@ -4,15 +4,7 @@
 use vigil_event::{Event, Value};
 use vigil_test_support::{corpus_path, examples, snapshot_settings};
 
-use crate::{options_for_2024, read_paths};
-
-fn is(event: &Event, name: &str, value: &str) -> bool {
-    event.get_str(name) == Some(value)
-}
-
-fn non_blank_lines(text: &str) -> usize {
-    text.lines().filter(|l| !l.trim().is_empty()).count()
-}
+use crate::{is, read_clean_lines};
 
 /// Lines whose message tag ends in `-<id>:`.
 fn lines_with_id(text: &str, id: &str) -> usize {
@@ -30,13 +22,7 @@ fn corpus_sample_reads_connections_nat_and_denies() {
     let Some(path) = corpus_path("logs/cisco-asa/elastic_test-asa_subset.log") else {
         return;
     };
-    let text = std::fs::read_to_string(&path).unwrap();
-    let read = read_paths(&[&path], options_for_2024());
-    let summary = &read.summaries[0];
-    assert_eq!(
-        (summary.format, summary.records, summary.errors),
-        (Some("asa"), non_blank_lines(&text) as u64, 0)
-    );
+    let (text, read) = read_clean_lines(&path, "asa");
     assert_eq!(read.events.len(), 12);
     let events = &read.events;
     assert!(events.iter().all(|e| e.variant == Some("asa")
@@ -113,13 +99,7 @@ fn corpus_sample_reads_connections_nat_and_denies() {
 #[test]
 fn example_covers_aaa_vpn_logins_commands_and_threat_detection() {
     let path = examples().join("samples/asa/asa-vpn-admin.log");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let read = read_paths(&[&path], options_for_2024());
-    let summary = &read.summaries[0];
-    assert_eq!(
-        (summary.format, summary.records, summary.errors),
-        (Some("asa"), non_blank_lines(&text) as u64, 0)
-    );
+    let (text, read) = read_clean_lines(&path, "asa");
     let events = &read.events;
     assert_eq!(events.len(), 26);
     assert_eq!(count(events, |e| e.variant == Some("ftd")), 3);

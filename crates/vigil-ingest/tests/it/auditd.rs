@@ -3,13 +3,9 @@
 use vigil_event::{Event, Value};
 use vigil_test_support::{corpus_path, examples, snapshot_settings};
 
-use crate::{options_for_2024, read_paths};
+use crate::read_clean_lines;
 
 /// Lines that hold more than whitespace, counted without the reader.
-fn non_blank_lines(text: &str) -> usize {
-    text.lines().filter(|l| !l.trim().is_empty()).count()
-}
-
 /// The `type=` of every line, taken from the text.
 fn types(text: &str) -> Vec<String> {
     text.lines()
@@ -25,17 +21,7 @@ fn find<'e>(events: &'e [Event], name: &str, value: &str) -> &'e Event {
 }
 
 fn read_clean(path: &std::path::Path) -> (String, crate::Read) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let read = read_paths(&[path], options_for_2024());
-    let summary = &read.summaries[0];
-    assert_eq!(summary.format, Some("auditd"), "{}", path.display());
-    assert_eq!(
-        (summary.records, summary.errors),
-        (non_blank_lines(&text) as u64, 0),
-        "{}: {:?}",
-        path.display(),
-        read.errors.first().map(ToString::to_string)
-    );
+    let (text, read) = read_clean_lines(path, "auditd");
     let got: Vec<String> = read
         .events
         .iter()

@@ -3,11 +3,7 @@
 use vigil_event::Value;
 use vigil_test_support::{corpus_path, examples, snapshot_settings};
 
-use crate::read_paths;
-
-fn is(event: &vigil_event::Event, name: &str, value: &str) -> bool {
-    event.get_str(name) == Some(value)
-}
+use crate::{is, read_paths};
 
 #[test]
 fn sysmon_exported_as_flat_json_gets_windows_names() {

@@ -52,6 +52,32 @@ pub(crate) fn read_paths(paths: &[&Path], options: ReadOptions) -> Read {
     }
 }
 
+/// Lines that hold more than whitespace: one record each in the line formats.
+pub(crate) fn non_blank_lines(text: &str) -> u64 {
+    text.lines().filter(|l| !l.trim().is_empty()).count() as u64
+}
+
+/// Whether `event`'s field `name` is the text `value`.
+pub(crate) fn is(event: &Event, name: &str, value: &str) -> bool {
+    event.get_str(name) == Some(value)
+}
+
+/// Reads one line-format file (syslog years as 2024), checking that it was detected as
+/// `format` and that every non-blank line became an event; returns its text and the read.
+pub(crate) fn read_clean_lines(path: &Path, format: &str) -> (String, Read) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let read = read_paths(&[path], options_for_2024());
+    let summary = &read.summaries[0];
+    assert_eq!(
+        (summary.format, summary.records, summary.errors),
+        (Some(format), non_blank_lines(&text), 0),
+        "{}: {:?}",
+        path.display(),
+        read.errors.first().map(ToString::to_string)
+    );
+    (text, read)
+}
+
 pub(crate) fn options_for_2024() -> ReadOptions {
     ReadOptions {
         year: Some(2024),

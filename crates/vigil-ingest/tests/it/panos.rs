@@ -2,32 +2,18 @@
 
 use std::ops::ControlFlow;
 
-use vigil_event::{Event, Value};
+use vigil_event::Value;
 use vigil_ingest::{Ingest, Input, RecordResult};
 use vigil_test_support::{corpus_path, examples, snapshot_settings};
 
-use crate::{options_for_2024, read_paths};
-
-fn is(event: &Event, name: &str, value: &str) -> bool {
-    event.get_str(name) == Some(value)
-}
-
-fn non_blank_lines(text: &str) -> usize {
-    text.lines().filter(|l| !l.trim().is_empty()).count()
-}
+use crate::{is, options_for_2024, read_clean_lines};
 
 #[test]
 fn corpus_traffic_sample() {
     let Some(path) = corpus_path("logs/panos-csv/elastic_panos_traffic_subset.log") else {
         return;
     };
-    let text = std::fs::read_to_string(&path).unwrap();
-    let read = read_paths(&[&path], options_for_2024());
-    let summary = &read.summaries[0];
-    assert_eq!(
-        (summary.format, summary.records, summary.errors),
-        (Some("panos"), non_blank_lines(&text) as u64, 0)
-    );
+    let (text, read) = read_clean_lines(&path, "panos");
     assert_eq!(read.events.len(), 6);
     let events = &read.events;
     assert!(events.iter().all(|e| e.variant == Some("traffic")
@@ -72,13 +58,7 @@ fn corpus_threat_sample() {
     let Some(path) = corpus_path("logs/panos-csv/elastic_panos_threat_subset.log") else {
         return;
     };
-    let text = std::fs::read_to_string(&path).unwrap();
-    let read = read_paths(&[&path], options_for_2024());
-    let summary = &read.summaries[0];
-    assert_eq!(
-        (summary.format, summary.records, summary.errors),
-        (Some("panos"), non_blank_lines(&text) as u64, 0)
-    );
+    let (_, read) = read_clean_lines(&path, "panos");
     assert_eq!(read.events.len(), 3);
     let events = &read.events;
     assert!(events.iter().all(|e| e.variant == Some("threat")
@@ -113,13 +93,7 @@ fn corpus_threat_sample() {
 #[test]
 fn example_system_sample() {
     let path = examples().join("samples/panos/system.log");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let read = read_paths(&[&path], options_for_2024());
-    let summary = &read.summaries[0];
-    assert_eq!(
-        (summary.format, summary.records, summary.errors),
-        (Some("panos"), non_blank_lines(&text) as u64, 0)
-    );
+    let (_, read) = read_clean_lines(&path, "panos");
     let events = &read.events;
     assert_eq!(events.len(), 9);
     assert!(events.iter().all(|e| e.variant == Some("system")));

@@ -3,7 +3,7 @@
 use vigil_event::Value;
 use vigil_test_support::{corpus_path, examples, snapshot_settings};
 
-use crate::{options_for_2024, read_paths};
+use crate::{is, options_for_2024, read_paths};
 
 fn count(read: &crate::Read, pred: impl Fn(&vigil_event::Event) -> bool) -> usize {
     read.events.iter().filter(|e| pred(e)).count()
@@ -11,10 +11,6 @@ fn count(read: &crate::Read, pred: impl Fn(&vigil_event::Event) -> bool) -> usiz
 
 fn lines_containing(text: &str, needle: &str) -> usize {
     text.lines().filter(|l| l.contains(needle)).count()
-}
-
-fn is(event: &vigil_event::Event, name: &str, value: &str) -> bool {
-    event.get_str(name) == Some(value)
 }
 
 #[test]

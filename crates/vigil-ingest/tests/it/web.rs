@@ -4,13 +4,9 @@
 use vigil_event::{Event, Value};
 use vigil_test_support::{corpus_path, examples, snapshot_settings};
 
-use crate::{options_for_2024, read_paths};
+use crate::{non_blank_lines, options_for_2024, read_clean_lines, read_paths};
 
 /// Lines that hold more than whitespace, counted without the reader.
-fn non_blank_lines(text: &str) -> usize {
-    text.lines().filter(|l| !l.trim().is_empty()).count()
-}
-
 /// W3C `#` directives, which are not records.
 fn directives(text: &str) -> usize {
     text.lines().filter(|l| l.starts_with('#')).count()
@@ -39,7 +35,7 @@ fn access_log_samples_are_detected_and_read_completely() {
         assert_eq!(summary.format, Some("webaccess"), "{file}");
         assert_eq!(
             (summary.records, summary.errors),
-            ((non_blank_lines(&text) - directives(&text)) as u64, 0),
+            (non_blank_lines(&text) - directives(&text) as u64, 0),
             "{file}"
         );
         assert!(read.events.iter().all(|e| e.variant == Some(variant)));
@@ -186,15 +182,8 @@ fn apache_error_sample_reads_every_line() {
     let Some(path) = corpus_path("logs/web-access-apache-error/loghub_Apache_2k_error.log") else {
         return;
     };
-    let text = std::fs::read_to_string(&path).unwrap();
-    let read = read_paths(&[&path], options_for_2024());
-    let summary = &read.summaries[0];
-    assert_eq!(summary.format, Some("apache_error"));
-    assert_eq!(
-        (summary.records, summary.errors),
-        (non_blank_lines(&text) as u64, 0)
-    );
-    assert_eq!(summary.records, 2000);
+    let (text, read) = read_clean_lines(&path, "apache_error");
+    assert_eq!(read.summaries[0].records, 2000);
     let count = |level: &str| {
         read.events
             .iter()
