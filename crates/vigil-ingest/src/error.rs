@@ -169,6 +169,17 @@ impl RecordError {
         }
     }
 
+    /// A record that is not valid in the `format` reader's format, for `reason`.
+    pub fn format(
+        path: &SourcePath,
+        location: Location,
+        format: &'static str,
+        reason: impl Into<String>,
+    ) -> Self {
+        let reason = reason.into();
+        RecordError::new(path, location, RecordErrorKind::Format { format, reason })
+    }
+
     /// The same error, standing for `records` records.
     pub fn covering(mut self, records: u64) -> Self {
         self.records = records;

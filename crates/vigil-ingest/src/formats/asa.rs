@@ -26,7 +26,7 @@ use vigil_event::{Event, Fields, Origin, Text, Timestamp, Value};
 use super::syslog::YearGuess;
 use super::syslog::header::{self, Header, Layout, Stamp};
 use super::text::{header_into, read_lines, score_lines};
-use crate::error::{RecordError, RecordErrorKind, Result};
+use crate::error::{RecordError, Result};
 use crate::input::Input;
 use crate::reader::{Emit, ReadOptions, Reader};
 
@@ -102,16 +102,7 @@ impl Reader for AsaReader {
         let mut directions = Directions::default();
         let tz = &options.timezone;
         read_lines(input, options, emit, |line, location| {
-            let error = |reason: String| {
-                RecordError::new(
-                    &path,
-                    location,
-                    RecordErrorKind::Format {
-                        format: "asa",
-                        reason,
-                    },
-                )
-            };
+            let error = |reason: String| RecordError::format(&path, location, "asa", reason);
             let tag = find_tag(line)
                 .ok_or_else(|| error("no %ASA-, %FTD- or %PIX- message tag".into()))?;
             let mut fields = Fields::with_capacity(24);

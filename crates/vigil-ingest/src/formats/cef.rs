@@ -18,7 +18,7 @@ use vigil_event::{Event, Fields, Origin, Text, Timestamp, Value};
 
 use super::syslog::YearGuess;
 use super::text::{envelope, header_into, host_from_header, int_or_text, read_lines, score_lines};
-use crate::error::{RecordError, RecordErrorKind, Result};
+use crate::error::{RecordError, Result};
 use crate::input::Input;
 use crate::reader::{Emit, ReadOptions, Reader};
 
@@ -378,16 +378,7 @@ fn read_flavour(
     let mut years = YearGuess::new(options.year, input.modified());
     let tz = &options.timezone;
     read_lines(input, options, emit, |line, location| {
-        let error = |reason: &str| {
-            RecordError::new(
-                &path,
-                location,
-                RecordErrorKind::Format {
-                    format,
-                    reason: reason.to_string(),
-                },
-            )
-        };
+        let error = |reason: &str| RecordError::format(&path, location, format, reason.to_string());
         let (start, flavour) = find_start(line).ok_or_else(|| error("no CEF: or LEEF: marker"))?;
         let envelope =
             envelope(line, start, tz).map_err(|e| error(&format!("before the marker: {e}")))?;

@@ -9,7 +9,7 @@ use vigil_event::{Event, Fields, Origin, Text, Timestamp, Value};
 
 use super::syslog::YearGuess;
 use super::text::{envelope, header_into, host_from_header, int_or_text, read_lines, score_lines};
-use crate::error::{RecordError, RecordErrorKind, Result};
+use crate::error::{RecordError, Result};
 use crate::input::Input;
 use crate::reader::{Emit, ReadOptions, Reader};
 
@@ -44,16 +44,7 @@ impl Reader for KvReader {
         let mut years = YearGuess::new(options.year, input.modified());
         let tz = &options.timezone;
         read_lines(input, options, emit, |line, location| {
-            let error = |reason: String| {
-                RecordError::new(
-                    &path,
-                    location,
-                    RecordErrorKind::Format {
-                        format: "kv",
-                        reason,
-                    },
-                )
-            };
+            let error = |reason: String| RecordError::format(&path, location, "kv", reason);
             let start = pairs_start(line);
             let mut fields = Fields::with_capacity(48);
             let mut timestamp = None;

@@ -23,7 +23,7 @@ use vigil_event::{Event, Fields, Origin, Text, Timestamp, Value};
 
 use super::syslog::YearGuess;
 use super::text::{envelope, header_into, host_from_header, read_lines, score_lines};
-use crate::error::{RecordError, RecordErrorKind, Result};
+use crate::error::{RecordError, Result};
 use crate::input::Input;
 use crate::reader::{Emit, ReadOptions, Reader};
 
@@ -52,16 +52,7 @@ impl Reader for PanosReader {
         let mut years = YearGuess::new(options.year, input.modified());
         let tz = &options.timezone;
         read_lines(input, options, emit, |line, location| {
-            let error = |reason: String| {
-                RecordError::new(
-                    &path,
-                    location,
-                    RecordErrorKind::Format {
-                        format: "panos",
-                        reason,
-                    },
-                )
-            };
+            let error = |reason: String| RecordError::format(&path, location, "panos", reason);
             let start = payload_start(line).ok_or_else(|| {
                 error("no PAN-OS CSV (expected `1,YYYY/MM/DD hh:mm:ss,serial,TYPE,...`)".into())
             })?;

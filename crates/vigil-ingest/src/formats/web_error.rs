@@ -16,7 +16,7 @@ use vigil_event::{Event, Fields, Origin, Value};
 
 use super::text::{read_lines, score_lines};
 use super::web::{month_number, parse_clock};
-use crate::error::{RecordError, RecordErrorKind, Result};
+use crate::error::{RecordError, Result};
 use crate::input::Input;
 use crate::reader::{Emit, ReadOptions, Reader};
 
@@ -55,14 +55,7 @@ impl Reader for ApacheErrorReader {
         let path = input.name().clone();
         read_lines(input, options, emit, |line, location| {
             let (timestamp, fields) = parse(line, &options.timezone).map_err(|reason| {
-                RecordError::new(
-                    &path,
-                    location,
-                    RecordErrorKind::Format {
-                        format: "apache_error",
-                        reason: reason.to_string(),
-                    },
-                )
+                RecordError::format(&path, location, "apache_error", reason.to_string())
             })?;
             let mut event =
                 Event::with_fields(Origin::new(path.clone(), location), "apache_error", fields);
@@ -181,6 +174,7 @@ fn parse_time(text: &str, tz: &TimeZone) -> std::result::Result<Timestamp, &'sta
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::RecordErrorKind;
     use crate::reader::read_all;
 
     fn read(text: &str) -> Vec<crate::reader::RecordResult> {

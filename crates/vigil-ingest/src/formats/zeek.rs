@@ -110,16 +110,7 @@ impl Reader for ZeekReader {
             };
             let result = header
                 .event(&text, Origin::new(path.clone(), location))
-                .map_err(|reason| {
-                    RecordError::new(
-                        &path,
-                        location,
-                        RecordErrorKind::Format {
-                            format: NAME,
-                            reason,
-                        },
-                    )
-                });
+                .map_err(|reason| RecordError::format(&path, location, NAME, reason));
             if emit(result).is_break() {
                 break;
             }

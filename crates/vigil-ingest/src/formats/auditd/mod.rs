@@ -27,7 +27,7 @@ use vigil_event::{Event, Fields, Origin, Text, Value};
 
 use super::syslog::YearGuess;
 use super::text::{envelope, header_into, host_from_header, read_lines, score_lines};
-use crate::error::{RecordError, RecordErrorKind, Result};
+use crate::error::{RecordError, Result};
 use crate::input::Input;
 use crate::reader::{Emit, ReadOptions, Reader};
 
@@ -98,16 +98,8 @@ impl Reader for AuditdReader {
         let mut years = YearGuess::new(options.year, input.modified());
         let tz = &options.timezone;
         read_lines(input, options, emit, |line, location| {
-            let record = parse(line, tz, &mut years).map_err(|reason| {
-                RecordError::new(
-                    &path,
-                    location,
-                    RecordErrorKind::Format {
-                        format: "auditd",
-                        reason,
-                    },
-                )
-            })?;
+            let record = parse(line, tz, &mut years)
+                .map_err(|reason| RecordError::format(&path, location, "auditd", reason))?;
             let mut event =
                 Event::with_fields(Origin::new(path.clone(), location), "auditd", record.fields);
             event.timestamp = Some(record.time);

@@ -25,7 +25,7 @@ use jiff::Timestamp;
 use vigil_event::{Event, Fields, Origin, Value};
 
 use super::text::{read_records, sample_lines, score_lines};
-use crate::error::{RecordError, RecordErrorKind, Result};
+use crate::error::{RecordError, Result};
 use crate::input::Input;
 use crate::reader::{Emit, ReadOptions, Reader};
 
@@ -83,16 +83,7 @@ impl Reader for WebAccessReader {
         // The columns of W3C lines, once a `#Fields:` directive has named them.
         let mut columns: Option<w3c::Columns> = None;
         read_records(input, options, emit, |line, location| {
-            let error = |reason: String| {
-                RecordError::new(
-                    &path,
-                    location,
-                    RecordErrorKind::Format {
-                        format: "webaccess",
-                        reason,
-                    },
-                )
-            };
+            let error = |reason: String| RecordError::format(&path, location, "webaccess", reason);
             if let Some(directive) = line.strip_prefix('#') {
                 w3c::directive(directive, &mut columns);
                 return None;

@@ -83,14 +83,7 @@ impl Reader for WinXmlReader {
                 chunk: None,
             };
             let format_error = |location: Location, reason: String| {
-                RecordError::new(
-                    &path,
-                    location,
-                    RecordErrorKind::Format {
-                        format: "winxml",
-                        reason,
-                    },
-                )
+                RecordError::format(&path, location, "winxml", reason)
             };
             let result = match chunk {
                 Chunk::Event { text, line, offset } => {
