@@ -30,6 +30,7 @@ use vigil_event::time::{from_epoch, from_epoch_int, parse_timestamp};
 use vigil_event::{Event, FieldName, Location, Origin, Text, Timestamp, Value};
 
 use super::columns::Columns;
+use super::text::{canonical_int, plain_digits};
 use crate::error::{RecordError, RecordErrorKind, Result};
 use crate::input::Input;
 use crate::lines::{Line, Lines};
@@ -339,7 +340,7 @@ fn timestamp_of(value: &Value, tz: &TimeZone) -> Option<Timestamp> {
 /// A cell's value: a number when the whole cell is one written plainly, a boolean for
 /// `true`/`false`, else the text.
 fn typed(cell: &str) -> Value {
-    if let Some(n) = integer(cell) {
+    if let Some(n) = canonical_int(cell) {
         return Value::Int(n);
     }
     if let Some(x) = float(cell) {
@@ -354,17 +355,7 @@ fn typed(cell: &str) -> Value {
     Value::from(cell)
 }
 
-/// Digits with an optional `-`, without a leading zero (`0012` is an identifier, not 12),
-/// that fit 64 bits.
-fn integer(cell: &str) -> Option<i64> {
-    let digits = cell.strip_prefix('-').unwrap_or(cell);
-    if !plain_digits(digits) {
-        return None;
-    }
-    cell.parse().ok()
-}
-
-/// `12.5`, `-0.25`, `1.5e3`: digits as [`integer`] wants them, a fraction, and an optional
+/// `12.5`, `-0.25`, `1.5e3`: digits as [`canonical_int`] wants them, a fraction, and an optional
 /// exponent. `1e5`, `.5`, `NaN` and `inf` stay text.
 fn float(cell: &str) -> Option<f64> {
     let unsigned = cell.strip_prefix('-').unwrap_or(cell);
@@ -385,12 +376,6 @@ fn float(cell: &str) -> Option<f64> {
         return None;
     }
     cell.parse().ok().filter(|x: &f64| x.is_finite())
-}
-
-fn plain_digits(digits: &str) -> bool {
-    !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && (digits == "0" || !digits.starts_with('0'))
 }
 
 /// The delimiter a header uses and its column count, when its cells look like column names

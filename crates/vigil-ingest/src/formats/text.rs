@@ -167,14 +167,22 @@ pub(crate) fn host_from_header(event: &mut Event, header: Option<&header::Header
 /// A value as text, or as an integer when the text is one written the canonical way (`443`,
 /// `-1`; not `0443`, `+1` or a number beyond 64 bits, which stay text).
 pub(crate) fn int_or_text(text: &str) -> Value {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let canonical = !digits.is_empty()
+    canonical_int(text).map_or_else(|| Value::from(text), Value::Int)
+}
+
+/// The integer `text` writes the canonical way: digits with an optional `-`, without a
+/// leading zero (`0012` is an identifier, not 12), that fit 64 bits.
+pub(crate) fn canonical_int(text: &str) -> Option<i64> {
+    plain_digits(text.strip_prefix('-').unwrap_or(text))
+        .then(|| text.parse().ok())
+        .flatten()
+}
+
+/// Whether `digits` is one or more ASCII digits without a leading zero (`0` itself is).
+pub(crate) fn plain_digits(digits: &str) -> bool {
+    !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())
-        && (digits == "0" || !digits.starts_with('0'));
-    match text.parse::<i64>() {
-        Ok(n) if canonical => Value::Int(n),
-        _ => Value::from(text),
-    }
+        && (digits == "0" || !digits.starts_with('0'))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use vigil_event::{Event, Fields, Origin, Value};
 
-use super::text::{read_lines, score_lines};
+use super::text::{int_or_text, read_lines, score_lines};
 use super::web::{month_number, parse_clock};
 use crate::error::{RecordError, Result};
 use crate::input::Input;
@@ -128,11 +128,6 @@ fn bracket(text: &str) -> Option<(&str, &str)> {
         }
     }
     None
-}
-
-fn int_or_text(text: &str) -> Value {
-    text.parse::<i64>()
-        .map_or_else(|_| Value::from(text), Value::Int)
 }
 
 /// Splits `1.2.3.4:5678`, `[::1]:5678`, `::1` or `1.2.3.4` into the address and port.
