@@ -177,6 +177,31 @@ fn data_leaf<'p>(section: &str, rest: &'p str) -> Option<Cow<'p, str>> {
     Some(data_name(section, name))
 }
 
+/// Gives a Splunk export of Windows events (`sourcetype` `WinEventLog:*`, JSON or CSV) the
+/// names an EVTX file has (`EventCode` → `EventID`, `ComputerName` → `Computer`, ...) and
+/// integer `System` numbers; other Splunk events are left alone.
+pub(crate) fn splunk_windows_names(fields: &mut Fields) {
+    if !fields
+        .get("sourcetype")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.contains("WinEventLog"))
+    {
+        return;
+    }
+    for (from, to) in [
+        ("EventCode", EVENT_ID),
+        ("LogName", CHANNEL),
+        ("ComputerName", COMPUTER),
+        ("SourceName", PROVIDER_NAME),
+        ("RecordNumber", EVENT_RECORD_ID),
+    ] {
+        if fields.get(to).is_none() {
+            fields.rename(from, to);
+        }
+    }
+    coerce_system_numbers(fields);
+}
+
 /// Makes the numeric `System` fields integers where a shipper wrote them as strings
 /// (`"EventID": "4688"`), so the same event reads the same from every source.
 pub(crate) fn coerce_system_numbers(fields: &mut Fields) {

@@ -286,7 +286,7 @@ impl Table {
         let mut event = Event::with_fields(origin, NAME, fields);
         event.variant = Some(self.variant);
         if self.variant == "splunk" {
-            windows_names(&mut event);
+            windows::splunk_windows_names(event.fields_mut());
         }
         event.timestamp = self.times.iter().find_map(|source| match source {
             TimeSource::Column(name) => event.get(name).and_then(|v| timestamp_of(v, tz)),
@@ -302,29 +302,6 @@ impl Table {
             .find_map(|name| event.get_str(name).filter(|h| !h.is_empty()))
             .map(Text::from);
         Ok(event)
-    }
-}
-
-/// Gives a Splunk export of Windows events (`sourcetype` `WinEventLog:*`) the names an
-/// EVTX file has, as the JSON reader does for Splunk's JSON export of the same events.
-fn windows_names(event: &mut Event) {
-    if !event
-        .get_str("sourcetype")
-        .is_some_and(|s| s.contains("WinEventLog"))
-    {
-        return;
-    }
-    let fields = event.fields_mut();
-    for (from, to) in [
-        ("EventCode", windows::EVENT_ID),
-        ("LogName", windows::CHANNEL),
-        ("ComputerName", windows::COMPUTER),
-        ("SourceName", windows::PROVIDER_NAME),
-        ("RecordNumber", windows::EVENT_RECORD_ID),
-    ] {
-        if fields.get(to).is_none() {
-            fields.rename(from, to);
-        }
     }
 }
 

@@ -258,25 +258,7 @@ impl Shape {
                 );
             }
             Shape::Splunk => {
-                let fields = event.fields_mut();
-                if fields
-                    .get("sourcetype")
-                    .and_then(Value::as_str)
-                    .is_some_and(|s| s.contains("WinEventLog"))
-                {
-                    for (from, to) in [
-                        ("EventCode", windows::EVENT_ID),
-                        ("LogName", windows::CHANNEL),
-                        ("ComputerName", windows::COMPUTER),
-                        ("SourceName", windows::PROVIDER_NAME),
-                        ("RecordNumber", windows::EVENT_RECORD_ID),
-                    ] {
-                        if fields.get(to).is_none() {
-                            fields.rename(from, to);
-                        }
-                    }
-                    windows::coerce_system_numbers(fields);
-                }
+                windows::splunk_windows_names(event.fields_mut());
                 set_time(event, &["_time", "timestamp"], tz);
                 set_host(event, &["host", windows::COMPUTER]);
             }
