@@ -8,7 +8,9 @@ use vigil_event::time::{from_epoch_int, parse_timestamp};
 use vigil_event::{Event, Fields, Origin, Text, Timestamp, Value};
 
 use super::syslog::YearGuess;
-use super::text::{envelope, header_into, host_from_header, int_or_text, read_lines, score_lines};
+use super::text::{
+    envelope, header_into, host_from_header, int_or_text, preview, read_lines, score_lines,
+};
 use crate::error::{RecordError, Result};
 use crate::input::Input;
 use crate::reader::{Emit, ReadOptions, Reader};
@@ -181,15 +183,6 @@ fn unquote(text: &str) -> Option<(String, usize)> {
         }
     }
     None
-}
-
-fn preview(text: &str) -> String {
-    let cut: String = text.chars().take(40).collect();
-    if cut.len() < text.len() {
-        format!("{cut}...")
-    } else {
-        cut
-    }
 }
 
 /// FortiGate's `eventtime` (epoch, seconds to nanoseconds), else `date` and `time` in the

@@ -185,6 +185,17 @@ pub(crate) fn plain_digits(digits: &str) -> bool {
         && (digits == "0" || !digits.starts_with('0'))
 }
 
+/// The first 40 characters of `text`, with `...` when there is more: a bad value quoted in
+/// an error without flooding it.
+pub(crate) fn preview(text: &str) -> String {
+    let cut: String = text.chars().take(40).collect();
+    if cut.len() < text.len() {
+        format!("{cut}...")
+    } else {
+        cut
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,7 @@
 use vigil_event::{Event, FieldName, Location, Origin, Timestamp, Value};
 
 use super::columns::Columns;
+use super::text::preview;
 use crate::error::{RecordError, RecordErrorKind, Result};
 use crate::input::Input;
 use crate::lines::{Line, Lines};
@@ -417,15 +418,6 @@ fn hex(b: u8) -> Option<u8> {
     char::from(b)
         .to_digit(16)
         .and_then(|d| u8::try_from(d).ok())
-}
-
-fn preview(text: &str) -> String {
-    let cut: String = text.chars().take(40).collect();
-    if cut.len() < text.len() {
-        format!("{cut}...")
-    } else {
-        cut
-    }
 }
 
 #[cfg(test)]
