@@ -33,15 +33,15 @@ pub(crate) enum Flavour {
 /// Where `CEF:` or `LEEF:` starts in `line`: at its start or after a syslog header.
 pub(crate) fn find_start(line: &str) -> Option<(usize, Flavour)> {
     for (marker, flavour) in [
-        ("CEF:", Flavour::Cef),
-        ("LEEF:2", Flavour::Leef2),
-        ("LEEF:1", Flavour::Leef1),
+        (" CEF:", Flavour::Cef),
+        (" LEEF:2", Flavour::Leef2),
+        (" LEEF:1", Flavour::Leef1),
     ] {
-        if line.starts_with(marker) {
+        if line.starts_with(&marker[1..]) {
             return Some((0, flavour));
         }
         // After a header: `<134>Mar  1 12:00:00 host CEF:0|...`; the marker follows a space.
-        if let Some(i) = line.find(&format!(" {marker}")) {
+        if let Some(i) = line.find(marker) {
             return Some((i + 1, flavour));
         }
     }
