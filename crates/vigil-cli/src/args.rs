@@ -37,6 +37,98 @@ pub(crate) enum Command {
     Parse(ParseArgs),
     /// List the log formats vigil reads.
     Formats(FormatsArgs),
+    /// Hunt: match Sigma rules over logs and write detections.jsonl and summary.json.
+    Hunt(HuntArgs),
+    /// Check, list and install Sigma rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HuntArgs {
+    /// Files, directories (walked recursively) and archives (gzip, zip, tar, tar.gz).
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Sigma rule files or directories (repeatable). Default: the rules installed by
+    /// `vigil rules update`, if any. The built-in pack is always added unless --no-builtin.
+    #[arg(short, long, value_name = "DIR")]
+    pub(crate) rules: Vec<PathBuf>,
+    /// Do not add the built-in rule pack.
+    #[arg(long)]
+    pub(crate) no_builtin: bool,
+    /// Values for `|expand` placeholders: a YAML file of `name: [values]`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) placeholders: Option<PathBuf>,
+    /// Write detections.jsonl and summary.json into DIR (created if needed).
+    #[arg(short, long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+    /// Print the summary as one JSON object on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Report only detections of rules at or above this level: informational, low,
+    /// medium, high or critical.
+    #[arg(long, value_name = "LEVEL", default_value = "informational")]
+    pub(crate) min_level: String,
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RulesCommand {
+    /// Load rules and report each file or rule that fails, with the reason.
+    Lint(RulesLintArgs),
+    /// Install the current SigmaHQ rule release into vigil's data directory.
+    Update(RulesUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RulesLintArgs {
+    /// Rule files or directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Print `{"loaded":N,"failed":[{"path","id","reason"}]}`.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Values for `|expand` placeholders: a YAML file of `name: [values]`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) placeholders: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RulesUpdateArgs {
+    /// Install from a downloaded release archive (zip) or a rules directory instead of
+    /// downloading.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) from: Option<PathBuf>,
+    /// The release archive to download.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://github.com/SigmaHQ/sigma/releases/latest/download/sigma_all_rules.zip"
+    )]
+    pub(crate) url: String,
+    /// vigil's data directory (default: $VIGIL_DATA_DIR, else the user's data directory).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+}
+
+/// How inputs are read (shared by `parse` and `hunt`).
+#[derive(Debug, Args)]
+pub(crate) struct ReadArgs {
+    /// Read every input as this format instead of detecting it (see `vigil formats`).
+    #[arg(short, long, value_name = "NAME")]
+    pub(crate) format: Option<String>,
+    /// The year of syslog timestamps that have none (default: guessed from each file's
+    /// modification time).
+    #[arg(long, value_name = "YEAR")]
+    pub(crate) year: Option<i16>,
+    /// The time zone of timestamps written without an offset: an IANA name
+    /// (`Europe/Berlin`), `UTC`, or a fixed offset (`+02:00`).
+    #[arg(long, value_name = "TZ", default_value = "UTC")]
+    pub(crate) timezone: String,
+    /// How many record errors per input to print on stderr (all are counted).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub(crate) show_errors: usize,
 }
 
 #[derive(Debug, Args)]
@@ -51,26 +143,14 @@ pub(crate) struct ParseArgs {
     /// With --stats: print the summary as one JSON object.
     #[arg(long, requires = "stats")]
     pub(crate) json: bool,
-    /// Read every input as this format instead of detecting it (see `vigil formats`).
-    #[arg(short, long, value_name = "NAME")]
-    pub(crate) format: Option<String>,
     /// Write events (or the summary) to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
     /// Write every record error as JSON Lines to FILE.
     #[arg(long, value_name = "FILE")]
     pub(crate) errors: Option<PathBuf>,
-    /// The year of syslog timestamps that have none (default: guessed from each file's
-    /// modification time).
-    #[arg(long, value_name = "YEAR")]
-    pub(crate) year: Option<i16>,
-    /// The time zone of timestamps written without an offset: an IANA name
-    /// (`Europe/Berlin`), `UTC`, or a fixed offset (`+02:00`).
-    #[arg(long, value_name = "TZ", default_value = "UTC")]
-    pub(crate) timezone: String,
-    /// How many record errors per input to print on stderr (all are counted).
-    #[arg(long, value_name = "N", default_value_t = 20)]
-    pub(crate) show_errors: usize,
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
     /// Keep only the readers' own field names: do not add ECS and Sigma names or the
     /// Sigma log source.
     #[arg(long)]

@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod download;
 mod output;
 mod progress;
 
@@ -28,6 +29,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Parse(args) => commands::parse::run(&cli.global, args),
         Command::Formats(args) => commands::formats::run(args),
+        Command::Hunt(args) => commands::hunt::run(&cli.global, args),
+        Command::Rules(args::RulesCommand::Lint(args)) => commands::rules::lint(args),
+        Command::Rules(args::RulesCommand::Update(args)) => commands::rules::update(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

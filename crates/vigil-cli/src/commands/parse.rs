@@ -30,12 +30,12 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
         .max(1);
     let options = ReadOptions {
         threads,
-        year: args.year,
-        timezone: time_zone(&args.timezone)?,
+        year: args.read.year,
+        timezone: time_zone(&args.read.timezone)?,
         ..ReadOptions::default()
     };
     let mut ingest = Ingest::new(options);
-    if let Some(format) = &args.format {
+    if let Some(format) = &args.read.format {
         ingest = ingest
             .force_format(format)
             .map_err(|e| UsageError(e.to_string()))?;
@@ -100,7 +100,7 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
             variants: BTreeMap::new(),
             variants_seen: &variants_seen,
         };
-        let (progress, quiet, limit) = (&progress, global.quiet, args.show_errors);
+        let (progress, quiet, limit) = (&progress, global.quiet, args.read.show_errors);
         let taxonomy = taxonomy.as_ref();
         move |record: RecordResult| {
             // Captures the whole tally, so its count is what the drop sees.
@@ -227,7 +227,7 @@ impl Drop for InputTally<'_> {
     }
 }
 
-fn time_zone(name: &str) -> anyhow::Result<TimeZone> {
+pub(crate) fn time_zone(name: &str) -> anyhow::Result<TimeZone> {
     if name.eq_ignore_ascii_case("utc") || name == "Z" {
         return Ok(TimeZone::UTC);
     }

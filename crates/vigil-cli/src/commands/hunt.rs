@@ -1,0 +1,214 @@
+//! `vigil hunt`: match Sigma rules over logs.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::Context;
+use vigil_detect::{Detection, HuntOptions, Level, Summary, hunt};
+use vigil_ingest::{Ingest, Plan, ReadOptions};
+use vigil_normalize::Taxonomy;
+use vigil_sigma::{Detector, Routing, RuleSet, RuleSource, builtin};
+
+use crate::Outcome;
+use crate::args::{GlobalArgs, HuntArgs, UsageError};
+use crate::commands::parse::time_zone;
+use crate::commands::rules::{installed_rules, placeholders};
+use crate::output::{say, thousands};
+use crate::progress::Progress;
+
+pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let min_level: Level = args.min_level.parse().map_err(UsageError)?;
+    let threads = global
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1);
+    let options = ReadOptions {
+        threads,
+        year: args.read.year,
+        timezone: time_zone(&args.read.timezone)?,
+        ..ReadOptions::default()
+    };
+    let mut ingest = Ingest::new(options);
+    if let Some(format) = &args.read.format {
+        ingest = ingest
+            .force_format(format)
+            .map_err(|e| UsageError(e.to_string()))?;
+    }
+
+    // Rules: those given, else those installed; plus the built-in pack.
+    let mut sources: Vec<RuleSource> = if args.rules.is_empty() {
+        installed_rules()
+            .map(RuleSource::Path)
+            .into_iter()
+            .collect()
+    } else {
+        args.rules.iter().cloned().map(RuleSource::Path).collect()
+    };
+    if !args.no_builtin {
+        sources.extend(builtin::sources());
+    }
+    let placeholders = placeholders(args.placeholders.as_deref())?;
+    let (rules, report) = RuleSet::load(&sources, placeholders.as_ref());
+    if !global.quiet && !report.failed.is_empty() {
+        for failure in report.failed.iter().take(args.read.show_errors) {
+            say!(
+                "warning: rule {}{}: {}",
+                failure.path,
+                failure
+                    .id
+                    .as_deref()
+                    .map(|id| format!(" ({id})"))
+                    .unwrap_or_default(),
+                failure.reason
+            );
+        }
+        say!(
+            "warning: {} rule(s) failed to load (`vigil rules lint` lists them all)",
+            report.failed.len()
+        );
+    }
+    if rules.is_empty() {
+        return Err(UsageError(
+            "no rules to hunt with: give --rules DIR, run `vigil rules update`, or drop --no-builtin"
+                .to_string(),
+        )
+        .into());
+    }
+    let detector = Detector::new(rules, Routing::builtin()?);
+    let taxonomy = Taxonomy::builtin()?;
+
+    let mut plan = Plan::new(&args.paths);
+    if let Some(out) = &args.out
+        && let Ok(out) = out.canonicalize()
+    {
+        plan.files
+            .retain(|f| f.path.canonicalize().map_or(true, |p| !p.starts_with(&out)));
+    }
+    let progress = Progress::new(plan.total_bytes(), !global.quiet && !global.no_progress);
+    let ingest = ingest.progress(progress.counter());
+    let shown = AtomicUsize::new(0);
+    let limit = args.read.show_errors;
+    let hunted = hunt(
+        &detector,
+        &taxonomy,
+        &ingest,
+        plan,
+        HuntOptions { min_level },
+        |error| {
+            if !global.quiet && shown.fetch_add(1, Ordering::Relaxed) < limit {
+                progress.suspend(|| say!("warning: {error}"));
+            }
+        },
+    );
+    progress.finish();
+
+    let mut outcome = Outcome::Clean;
+    for input in &hunted.inputs {
+        if let Some(failure) = &input.failure
+            && !input.skipped
+        {
+            outcome = Outcome::Partial;
+            say!("error: {}", failure.detail());
+        }
+        if input.errors > 0 {
+            outcome = Outcome::Partial;
+        }
+    }
+    let hidden = hunted.summary.parse_errors as usize;
+    if !global.quiet && hidden > limit {
+        say!(
+            "warning: {} more record error(s) not shown (see --show-errors)",
+            thousands((hidden - limit) as u64)
+        );
+    }
+
+    let mut summary = hunted.summary;
+    summary.rules_loaded = report.loaded;
+    summary.rules_failed = report.failed.len();
+    summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    if let Some(out) = &args.out {
+        write_out(out, &hunted.detections, &summary)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else if !global.quiet {
+        print_table(&hunted.detections, &summary, args.out.as_deref())?;
+    }
+    Ok(outcome)
+}
+
+fn write_out(dir: &Path, detections: &[Detection], summary: &Summary) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join("detections.jsonl");
+    let file = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    for detection in detections {
+        serde_json::to_writer(&mut out, detection)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let path = dir.join("summary.json");
+    let mut text = serde_json::to_vec_pretty(summary)?;
+    text.push(b'\n');
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// The terminal summary: counts, then the rules that fired most, highest level first.
+fn print_table(
+    detections: &[Detection],
+    summary: &Summary,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    let mut by_rule: BTreeMap<(&str, &str), (Level, u64)> = BTreeMap::new();
+    for d in detections {
+        let entry = by_rule
+            .entry((d.rule_id.as_str(), d.rule_title.as_str()))
+            .or_insert((d.level, 0));
+        entry.1 += 1;
+    }
+    let mut rows: Vec<_> = by_rule.into_iter().collect();
+    rows.sort_by(|a, b| {
+        b.1.0
+            .cmp(&a.1.0)
+            .then(b.1.1.cmp(&a.1.1))
+            .then(a.0.cmp(&b.0))
+    });
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    if !rows.is_empty() {
+        writeln!(w, "{:<13} {:>7}  rule", "level", "count")?;
+        for ((_, title), (level, count)) in rows.iter().take(25) {
+            writeln!(
+                w,
+                "{:<13} {:>7}  {title}",
+                level.as_str(),
+                thousands(*count)
+            )?;
+        }
+        if rows.len() > 25 {
+            writeln!(w, "... and {} more rule(s)", rows.len() - 25)?;
+        }
+    }
+    writeln!(
+        w,
+        "vigil: {} records ({} events, {} errors) in {} file(s), {} rules: {} detections ({} correlations) in {} ms{}",
+        thousands(summary.records),
+        thousands(summary.events),
+        thousands(summary.parse_errors),
+        thousands(summary.files),
+        thousands(summary.rules_loaded as u64),
+        thousands(summary.detections),
+        thousands(summary.correlations),
+        thousands(summary.elapsed_ms),
+        out.map(|o| format!("; written to {}", o.display()))
+            .unwrap_or_default()
+    )?;
+    Ok(())
+}

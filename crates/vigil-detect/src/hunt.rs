@@ -1,0 +1,200 @@
+//! The hunt loop.
+
+use std::ops::ControlFlow;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde_json::json;
+use vigil_event::Event;
+use vigil_ingest::{Ingest, InputInfo, InputSummary, Plan, RecordError, RecordResult};
+use vigil_normalize::Taxonomy;
+use vigil_sigma::{Detector, Match};
+
+use crate::detection::{Detection, Level, Summary};
+
+/// What a hunt keeps and drops.
+#[derive(Debug, Clone, Copy)]
+pub struct HuntOptions {
+    /// Detections of rules below this level are not reported (correlations still count
+    /// them).
+    pub min_level: Level,
+}
+
+impl Default for HuntOptions {
+    fn default() -> Self {
+        HuntOptions {
+            min_level: Level::Informational,
+        }
+    }
+}
+
+/// What a hunt found.
+#[derive(Debug)]
+pub struct HuntReport {
+    /// Detections, by time, then input, then record, then rule.
+    pub detections: Vec<Detection>,
+    /// The counts; `rules_loaded`, `rules_failed` and `elapsed_ms` are for the caller to
+    /// complete (it knows how rules were loaded and when it started).
+    pub summary: Summary,
+    /// One account per input, in plan order.
+    pub inputs: Vec<InputSummary>,
+}
+
+/// A match of a rule that correlations count, kept with its event until every input is
+/// read, so correlations see matches in time order whatever order inputs were read in.
+struct Pending<'d> {
+    at: i64,
+    event: Event,
+    matches: Vec<Match<'d>>,
+}
+
+#[derive(Default)]
+struct Found<'d> {
+    detections: Vec<Detection>,
+    pending: Vec<Pending<'d>>,
+}
+
+/// One input's findings, handed to the shared pile when the input ends.
+struct Local<'s, 'd> {
+    shared: &'s Mutex<Found<'d>>,
+    found: Found<'d>,
+}
+
+impl Drop for Local<'_, '_> {
+    fn drop(&mut self) {
+        let found = std::mem::take(&mut self.found);
+        if let Ok(mut shared) = self.shared.lock() {
+            shared.detections.extend(found.detections);
+            shared.pending.extend(found.pending);
+        }
+    }
+}
+
+/// Reads every input of `plan` with `ingest`, places events with `taxonomy`, and matches
+/// them with `detector`. `on_error` hears of every record that could not be read, on the
+/// thread that read it.
+pub fn hunt<E>(
+    detector: &Detector,
+    taxonomy: &Taxonomy,
+    ingest: &Ingest,
+    plan: Plan,
+    options: HuntOptions,
+    on_error: E,
+) -> HuntReport
+where
+    E: Fn(&RecordError) + Sync,
+{
+    let started = Instant::now();
+    let shared = Mutex::new(Found::default());
+    let handler = |_: InputInfo<'_>| {
+        let mut local = Local {
+            shared: &shared,
+            found: Found::default(),
+        };
+        let mut matcher = detector.matcher();
+        let on_error = &on_error;
+        move |record: RecordResult| {
+            let local = &mut local;
+            match record {
+                Ok(mut event) => {
+                    taxonomy.apply(&mut event);
+                    let matches = matcher.detect(&event);
+                    if !matches.is_empty() {
+                        keep(&mut local.found, event, matches, options);
+                    }
+                }
+                Err(error) => on_error(&error),
+            }
+            ControlFlow::Continue(())
+        }
+    };
+    let inputs = ingest.run(plan, handler);
+    let Found {
+        mut detections,
+        mut pending,
+    } = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+
+    let mut correlations = 0;
+    if let Some(mut correlator) = detector.correlator() {
+        pending.sort_by(|a, b| {
+            (a.at, &a.event.origin.path, a.event.origin.location.record).cmp(&(
+                b.at,
+                &b.event.origin.path,
+                b.event.origin.location.record,
+            ))
+        });
+        for p in &pending {
+            for fired in correlator.feed(&p.event, &p.matches, p.at) {
+                let level = Level::of(fired.rule);
+                if level < options.min_level {
+                    continue;
+                }
+                let mut detection = Detection::new(fired.rule, &p.event, Vec::new());
+                let group: serde_json::Map<_, _> = fired
+                    .group
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .collect();
+                detection.correlation = Some(json!({
+                    "type": fired.kind,
+                    "group": group,
+                    "value": fired.value,
+                    "timespan_secs": fired.timespan_secs,
+                }));
+                detections.push(detection);
+                correlations += 1;
+            }
+        }
+    }
+    detections.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+
+    let mut summary = Summary {
+        correlations,
+        detections: detections.len() as u64,
+        ..Summary::default()
+    };
+    for input in &inputs {
+        summary.records += input.records;
+        summary.events += input.events;
+        summary.parse_errors += input.errors;
+        if input.failure.is_some() {
+            summary.files_failed += 1;
+        } else if !input.skipped {
+            summary.files += 1;
+        }
+    }
+    for d in &detections {
+        *summary.by_level.entry(d.level).or_default() += 1;
+    }
+    summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    HuntReport {
+        detections,
+        summary,
+        inputs,
+    }
+}
+
+/// Records an event's matches: reported ones as detections, correlated ones kept for the
+/// correlation pass.
+fn keep<'d>(found: &mut Found<'d>, event: Event, matches: Vec<Match<'d>>, options: HuntOptions) {
+    let mut correlated = Vec::new();
+    for m in matches {
+        if m.rule.generate && Level::of(m.rule) >= options.min_level {
+            found
+                .detections
+                .push(Detection::new(m.rule, &event, m.selections.clone()));
+        }
+        if m.rule.correlated {
+            correlated.push(m);
+        }
+    }
+    if !correlated.is_empty()
+        && let Some(at) = event.timestamp
+    {
+        found.pending.push(Pending {
+            at: at.as_second(),
+            event,
+            matches: correlated,
+        });
+    }
+}

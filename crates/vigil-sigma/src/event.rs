@@ -1,0 +1,110 @@
+//! vigil's [`Event`] seen through rsigma's [`rsigma_eval::Event`] trait: fields are read in
+//! place, never copied into JSON, and a rule's field name may reach the event's own name
+//! through the log source's aliases (Security 4688 keeps Sysmon's `Image` as `NewProcessName`).
+
+use std::borrow::Cow;
+
+use rsigma_eval::EventValue;
+use serde_json::Value as Json;
+use vigil_event::{Event, Value};
+
+use crate::routing::Aliases;
+
+/// One event as the Sigma engine sees it.
+pub struct SigmaEvent<'a> {
+    event: &'a Event,
+    aliases: Option<&'a Aliases>,
+}
+
+impl<'a> SigmaEvent<'a> {
+    /// The event with the aliases of its log source (`None`: rule names are event names).
+    pub fn new(event: &'a Event, aliases: Option<&'a Aliases>) -> Self {
+        SigmaEvent { event, aliases }
+    }
+
+    /// The vigil event underneath.
+    pub fn event(&self) -> &'a Event {
+        self.event
+    }
+
+    fn lookup(&self, name: &str) -> Option<&'a Value> {
+        if let Some(aliases) = self.aliases
+            && let Some(target) = aliases.target(name)
+        {
+            return self.event.get(target);
+        }
+        self.event.get(name)
+    }
+}
+
+fn to_event_value(value: &Value) -> EventValue<'_> {
+    match value {
+        Value::Null => EventValue::Null,
+        Value::Bool(b) => EventValue::Bool(*b),
+        Value::Int(n) => EventValue::Int(*n),
+        Value::Float(f) => EventValue::Float(*f),
+        Value::Str(s) => EventValue::Str(Cow::Borrowed(s.as_str())),
+        Value::List(items) => EventValue::Array(items.iter().map(to_event_value).collect()),
+    }
+}
+
+/// Calls `visit` with the text of every string in a value (list items included).
+fn visit_strings<'v>(value: &'v Value, visit: &mut dyn FnMut(&'v str)) {
+    match value {
+        Value::Str(s) => visit(s.as_str()),
+        Value::List(items) => items.iter().for_each(|item| visit_strings(item, visit)),
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+    }
+}
+
+impl rsigma_eval::Event for SigmaEvent<'_> {
+    fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        self.lookup(path).map(to_event_value)
+    }
+
+    fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
+        let mut found = false;
+        for (_, value) in self.event.fields().iter() {
+            visit_strings(value, &mut |s| found = found || pred(s));
+            if found {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn all_string_values(&self) -> Vec<Cow<'_, str>> {
+        let mut out = Vec::new();
+        for (_, value) in self.event.fields().iter() {
+            visit_strings(value, &mut |s| out.push(Cow::Borrowed(s)));
+        }
+        out
+    }
+
+    fn visit_string_values(&self, visit: &mut dyn FnMut(&str)) {
+        for (_, value) in self.event.fields().iter() {
+            visit_strings(value, &mut |s| visit(s));
+        }
+    }
+
+    fn to_json(&self) -> Json {
+        let map = self
+            .event
+            .fields()
+            .iter()
+            .map(|(name, value)| {
+                let value = serde_json::to_value(value).unwrap_or(Json::Null);
+                (name.to_string(), value)
+            })
+            .collect();
+        Json::Object(map)
+    }
+
+    fn field_keys(&self) -> Vec<Cow<'_, str>> {
+        self.event
+            .fields()
+            .iter()
+            .map(|(name, _)| Cow::Borrowed(name))
+            .collect()
+    }
+}
