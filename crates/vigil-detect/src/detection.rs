@@ -167,6 +167,8 @@ pub struct Summary {
     pub files: u64,
     /// Inputs that failed as a whole (unreadable, unknown format when named).
     pub files_failed: u64,
+    /// Files found in directories or archives that are in no format vigil reads.
+    pub files_skipped: u64,
     /// Rules loaded.
     pub rules_loaded: usize,
     /// Rules that failed to load.

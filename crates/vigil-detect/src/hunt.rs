@@ -157,9 +157,11 @@ where
         summary.records += input.records;
         summary.events += input.events;
         summary.parse_errors += input.errors;
-        if input.failure.is_some() {
+        if input.skipped {
+            summary.files_skipped += 1;
+        } else if input.failure.is_some() {
             summary.files_failed += 1;
-        } else if !input.skipped {
+        } else {
             summary.files += 1;
         }
     }
