@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use rsigma_eval::{CompiledRule, Engine};
 use rsigma_parser::{
     CorrelationRule, FilterRule, Severity, SigmaCollection, SigmaRule, Status, lint_yaml_str,
@@ -129,24 +130,43 @@ impl RuleSet {
     /// `|expand` fails, naming the placeholder.
     pub fn load(sources: &[RuleSource], placeholders: Option<&Placeholders>) -> (Self, LoadReport) {
         let mut report = LoadReport::default();
-        let mut parsed = Vec::new();
+        // (name, text) of every rule file, in order; files are parsed on all threads.
+        let mut texts: Vec<(String, Option<String>)> = Vec::new();
         for source in sources {
             match source {
                 RuleSource::Path(path) => {
                     for file in rule_files(path, &mut report) {
-                        let name = file.display().to_string();
-                        match std::fs::read_to_string(&file) {
-                            Ok(text) => parse_text(&name, &text, &mut parsed, &mut report),
-                            Err(e) => report.failed.push(RuleFailure {
-                                path: name,
-                                id: None,
-                                reason: format!("cannot read: {e}"),
-                            }),
-                        }
+                        texts.push((file.display().to_string(), None));
                     }
                 }
-                RuleSource::Text { name, yaml } => parse_text(name, yaml, &mut parsed, &mut report),
+                RuleSource::Text { name, yaml } => texts.push((name.clone(), Some(yaml.clone()))),
             }
+        }
+        let results: Vec<(Vec<Parsed>, Vec<RuleFailure>)> = texts
+            .into_par_iter()
+            .map(|(name, text)| {
+                let mut parsed = Vec::new();
+                let mut failed = Vec::new();
+                let text = match text {
+                    Some(text) => Ok(text),
+                    None => std::fs::read_to_string(&name),
+                };
+                match text {
+                    Ok(text) => parse_text(&name, &text, &mut parsed, &mut failed),
+                    Err(e) => failed.push(RuleFailure {
+                        path: name,
+                        id: None,
+                        reason: format!("cannot read: {e}"),
+                    }),
+                }
+                (parsed, failed)
+            })
+            .collect();
+        let mut parsed = Vec::new();
+        for (p, f) in results {
+            report.files += 1;
+            parsed.extend(p);
+            report.failed.extend(f);
         }
         let set = build(parsed, placeholders, &mut report);
         (set, report)
@@ -227,8 +247,7 @@ fn rule_files(path: &Path, report: &mut LoadReport) -> Vec<PathBuf> {
 }
 
 /// Parses and lints one text; documents that fail are reported, the rest kept.
-fn parse_text(name: &str, text: &str, parsed: &mut Vec<Parsed>, report: &mut LoadReport) {
-    report.files += 1;
+fn parse_text(name: &str, text: &str, parsed: &mut Vec<Parsed>, failed: &mut Vec<RuleFailure>) {
     let documents = split_documents(text);
     for document in documents {
         let errors: Vec<String> = lint_yaml_str(document)
@@ -238,7 +257,7 @@ fn parse_text(name: &str, text: &str, parsed: &mut Vec<Parsed>, report: &mut Loa
             .collect();
         let id = document_id(document);
         if !errors.is_empty() {
-            report.failed.push(RuleFailure {
+            failed.push(RuleFailure {
                 path: name.to_string(),
                 id,
                 reason: errors.join("; "),
@@ -250,12 +269,12 @@ fn parse_text(name: &str, text: &str, parsed: &mut Vec<Parsed>, report: &mut Loa
                 path: name.to_string(),
                 collection,
             }),
-            Ok(collection) => report.failed.push(RuleFailure {
+            Ok(collection) => failed.push(RuleFailure {
                 path: name.to_string(),
                 id,
                 reason: collection.errors.join("; "),
             }),
-            Err(e) => report.failed.push(RuleFailure {
+            Err(e) => failed.push(RuleFailure {
                 path: name.to_string(),
                 id,
                 reason: e.to_string(),
@@ -393,59 +412,54 @@ fn build(
             || rule.name.as_deref().is_some_and(|n| set.contains(n))
     };
 
+    // Placeholders, then compilation, on all threads; results keep the rules' order.
+    let outcomes: Vec<Result<(SigmaRule, CompiledRule), String>> = rules
+        .par_iter()
+        .map(|(rule, _)| {
+            let rule = match placeholders {
+                Some(p) => p.apply(rule)?,
+                None => rule.clone(),
+            };
+            if let Some(reason) = Placeholders::unresolved(&rule) {
+                return Err(reason);
+            }
+            let compiled = rsigma_eval::compile_rule(&rule).map_err(|e| e.to_string())?;
+            Ok((rule, compiled))
+        })
+        .collect();
     let mut compiled = Vec::new();
     let mut infos = Vec::new();
     let mut correlated = Vec::new();
-    for (rule, path) in &rules {
-        let rule = match placeholders {
-            Some(p) => match p.apply(rule) {
-                Ok(r) => r,
-                Err(reason) => {
-                    report.failed.push(RuleFailure {
-                        path: path.clone(),
-                        id: rule.id.clone(),
-                        reason,
-                    });
-                    continue;
-                }
-            },
-            None => rule.clone(),
-        };
-        if let Some(reason) = Placeholders::unresolved(&rule) {
-            report.failed.push(RuleFailure {
-                path: path.clone(),
-                id: rule.id.clone(),
-                reason,
-            });
-            continue;
-        }
-        match rsigma_eval::compile_rule(&rule) {
-            Ok(c) => {
-                let is_referenced = refers(&rule, &referenced);
-                infos.push(RuleInfo {
-                    id: rule.id.clone(),
-                    name: rule.name.clone(),
-                    title: rule.title.clone(),
-                    level: rule.level.map(|l| l.as_str()),
-                    status: status_str(rule.status),
-                    tags: rule.tags.clone(),
+    for ((original, path), outcome) in rules.iter().zip(outcomes) {
+        let (rule, c) = match outcome {
+            Ok(done) => done,
+            Err(reason) => {
+                report.failed.push(RuleFailure {
                     path: path.clone(),
-                    logsource: vigil_logsource(&rule.logsource),
-                    kind: RuleKind::Detection,
-                    generate: !is_referenced || refers(&rule, &generating),
-                    correlated: is_referenced,
+                    id: original.id.clone(),
+                    reason,
                 });
-                if is_referenced {
-                    correlated.push(rule.clone());
-                }
-                compiled.push(c);
+                continue;
             }
-            Err(e) => report.failed.push(RuleFailure {
-                path: path.clone(),
-                id: rule.id.clone(),
-                reason: e.to_string(),
-            }),
+        };
+        let is_referenced = refers(&rule, &referenced);
+        infos.push(RuleInfo {
+            id: rule.id.clone(),
+            name: rule.name.clone(),
+            title: rule.title.clone(),
+            level: rule.level.map(|l| l.as_str()),
+            status: status_str(rule.status),
+            tags: rule.tags.clone(),
+            path: path.clone(),
+            logsource: vigil_logsource(&rule.logsource),
+            kind: RuleKind::Detection,
+            generate: !is_referenced || refers(&rule, &generating),
+            correlated: is_referenced,
+        });
+        if is_referenced {
+            correlated.push(rule);
         }
+        compiled.push(c);
     }
 
     if !filters.is_empty() {
