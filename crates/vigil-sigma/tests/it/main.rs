@@ -1,0 +1,11 @@
+//! Integration tests of the Sigma engine: the specification's detection semantics, strict
+//! loading, log-source routing, correlations and filters, and the fast path against the
+//! exhaustive reference.
+#![allow(clippy::unwrap_used)] // Test helpers fail loudly; that is their job.
+
+mod conditions;
+mod harness;
+mod loading;
+mod modifiers;
+mod routing;
+mod semantics;
