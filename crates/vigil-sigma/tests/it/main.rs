@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)] // Test helpers fail loudly; that is their job.
 
 mod conditions;
+mod correlation;
+mod filters;
 mod harness;
 mod loading;
 mod modifiers;
