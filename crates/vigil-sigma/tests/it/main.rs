@@ -5,9 +5,11 @@
 
 mod conditions;
 mod correlation;
+mod fastpath;
 mod filters;
 mod harness;
 mod loading;
 mod modifiers;
+mod random_event;
 mod routing;
 mod semantics;
