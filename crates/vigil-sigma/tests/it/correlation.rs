@@ -286,6 +286,25 @@ fn event_count_takes_a_range_condition() {
 }
 
 #[test]
+fn timespan_takes_seconds_minutes_hours_and_days() {
+    for (timespan, secs) in [("30s", 30), ("90m", 5400), ("2h", 7200), ("1d", 86_400)] {
+        let correlation =
+            MANY_FAILED_LOGONS.replace("timespan: 5m", &format!("timespan: {timespan}"));
+        let detector = detector_of(&[FAILED_LOGON, &correlation]);
+        // Three events spread over a little less than the timespan fire; a little more
+        // does not.
+        let spread = |total: i64| {
+            [0, total / 2, total].map(|t| (1_000_000 + t, failed_logon("alice", "10.0.0.5")))
+        };
+        let fired = run(&detector, &spread(secs - 2));
+        assert_eq!(fired_at(&fired), [2], "{timespan}: {fired:#?}");
+        assert_eq!(fired[0].timespan_secs, secs as u64, "{timespan}");
+        let fired = run(&detector, &spread(secs + 2));
+        assert!(fired.is_empty(), "{timespan}: {fired:#?}");
+    }
+}
+
+#[test]
 fn correlations_group_by_rule_field_names_through_routing() {
     // `User` is Security 4688's `SubjectUserName` (data/routing.toml).
     let yaml = documents(&[

@@ -55,6 +55,55 @@ fn endswith_matches_the_end_only() {
 }
 
 #[test]
+fn contains_keeps_the_wildcards_inside_the_value() {
+    check(
+        r"
+        selection:
+            CommandLine|contains: 'reg* save HKLM\sam'
+        condition: selection
+        ",
+        &[
+            proc(&[("CommandLine", r"cmd /c reg.exe save HKLM\sam C:\t\s")]),
+            proc(&[("CommandLine", r"reg save hklm\SAM x")]),
+        ],
+        &[proc(&[(
+            "CommandLine",
+            r"cmd /c reg.exe export HKLM\sam x",
+        )])],
+    );
+}
+
+#[test]
+fn startswith_and_endswith_lists_are_or() {
+    check(
+        r"
+        selection:
+            ParentImage|endswith:
+                - '\winword.exe'
+                - '\excel.exe'
+            CommandLine|startswith:
+                - 'cmd'
+                - 'powershell'
+        condition: selection
+        ",
+        &[
+            proc(&[
+                ("ParentImage", r"C:\Office\EXCEL.EXE"),
+                ("CommandLine", "powershell -c x"),
+            ]),
+            proc(&[
+                ("ParentImage", r"C:\Office\winword.exe"),
+                ("CommandLine", "cmd /c x"),
+            ]),
+        ],
+        &[proc(&[
+            ("ParentImage", r"C:\Office\outlook.exe"),
+            ("CommandLine", "cmd /c x"),
+        ])],
+    );
+}
+
+#[test]
 fn contains_all_requires_every_value() {
     check(
         r"
