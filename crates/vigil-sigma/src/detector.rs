@@ -1,9 +1,11 @@
-//! Matching events: a compiled engine per event log source, built once on first sight.
+//! Matching events: rules partitioned by log source, each partition compiled into one
+//! engine the first time an event needs it.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rsigma_eval::{
-    CorrelationConfig, CorrelationEngine, Engine, EvaluationResult, TimestampFallback,
+    CompiledRule, CorrelationConfig, CorrelationEngine, Engine, EvaluationResult,
+    TimestampFallback,
 };
 use serde_json::Value as Json;
 use vigil_event::{Event, LogSource};
@@ -28,49 +30,70 @@ pub struct Match<'d> {
     result: EvaluationResult,
 }
 
+/// Rules that share one log source (as the rules write it), compiled into one engine on
+/// first use.
+struct Partition {
+    logsource: LogSource,
+    pending: Mutex<Vec<CompiledRule>>,
+    engine: OnceLock<Engine>,
+}
+
+impl Partition {
+    fn engine(&self) -> &Engine {
+        self.engine.get_or_init(|| {
+            let rules = self
+                .pending
+                .lock()
+                .map(|mut pending| std::mem::take(&mut *pending))
+                .unwrap_or_default();
+            let mut engine = Engine::new();
+            engine.extend_compiled_rules(rules);
+            engine
+        })
+    }
+}
+
 /// Loaded rules ready to match events from any number of threads.
 ///
-/// All detection rules live in one rsigma engine, so its candidate index and literal
-/// automata are built once for the whole set. Routing is rsigma's exact log-source test,
-/// made to honour broader categories by giving a rule one copy per event category it
-/// covers (a `registry_event` rule is also compiled as `registry_set`, ...): an event has
-/// one category, so at most one copy of a rule can match it.
+/// Rules are partitioned by their log source. An event is matched against the partitions
+/// whose log source applies to its own (see [`Detector::applies`]), so every rule an
+/// engine evaluates can match the event by log source, and each partition's candidate
+/// index and literal automata hold only its own rules' literals. A partition is compiled
+/// the first time an event needs it: a hunt over Windows logs never builds the automata
+/// of the cloud rules.
 pub struct Detector {
     rules: RuleSet,
     routing: Routing,
-    engine: Engine,
+    partitions: Vec<Partition>,
 }
 
 impl Detector {
     /// A detector for these rules with this routing.
     pub fn new(mut rules: RuleSet, routing: Routing) -> Self {
-        let narrower = routing.narrower_categories();
-        let mut compiled = Vec::with_capacity(rules.compiled.len());
-        for (index, rule) in rules.compiled.iter_mut().enumerate() {
+        let mut partitions: Vec<Partition> = Vec::new();
+        let compiled = std::mem::take(&mut rules.compiled);
+        for (index, (mut rule, info)) in compiled.into_iter().zip(&rules.infos).enumerate() {
             let mut attributes = (*rule.custom_attributes).clone();
             attributes.insert(INDEX.to_string(), Json::from(index));
             rule.custom_attributes = Arc::new(attributes);
-            compiled.push(rule.clone());
-            let covered = rule
-                .logsource
-                .category
-                .as_deref()
-                .and_then(|c| narrower.get(&c.to_ascii_lowercase()));
-            for category in covered.into_iter().flatten() {
-                let mut copy = rule.clone();
-                copy.logsource.category = Some(category.clone());
-                compiled.push(copy);
+            let key = lower(&info.logsource);
+            match partitions.iter_mut().find(|p| p.logsource == key) {
+                Some(partition) => {
+                    if let Ok(pending) = partition.pending.get_mut() {
+                        pending.push(rule);
+                    }
+                }
+                None => partitions.push(Partition {
+                    logsource: key,
+                    pending: Mutex::new(vec![rule]),
+                    engine: OnceLock::new(),
+                }),
             }
         }
-        let mut engine = Engine::new();
-        if std::env::var_os("VIGIL_NO_BLOOM").is_some() {
-            engine.set_bloom_prefilter(false);
-        }
-        engine.extend_compiled_rules(compiled);
         Detector {
             rules,
             routing,
-            engine,
+            partitions,
         }
     }
 
@@ -79,12 +102,22 @@ impl Detector {
         &self.rules
     }
 
-    /// A matcher for one thread (it caches the log sources it has converted).
+    /// A matcher for one thread (it remembers which partitions each log source needs).
     pub fn matcher(&self) -> Matcher<'_> {
         Matcher {
             detector: self,
             cache: Vec::new(),
         }
+    }
+
+    /// The partitions whose rules apply to events of this log source.
+    fn partitions_for(&self, logsource: &LogSource) -> Vec<usize> {
+        self.partitions
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| self.applies(&p.logsource, logsource))
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// Whether a rule's log source applies to events of this one: every attribute the rule
@@ -138,14 +171,25 @@ impl Detector {
     pub fn detect_exhaustive(&self, event: &Event) -> Vec<Match<'_>> {
         let aliases = self.routing.aliases(&event.logsource);
         let view = SigmaEvent::new(event, aliases);
-        self.rules
-            .infos
+        let mut matches: Vec<Match<'_>> = self
+            .partitions
             .iter()
-            .zip(&self.rules.compiled)
-            .filter(|(info, _)| self.applies(&info.logsource, &event.logsource))
-            .filter_map(|(_, rule)| rsigma_eval::evaluate_rule(rule, &view))
+            .flat_map(|p| p.engine().rules())
+            .filter(|rule| {
+                let index = rule
+                    .custom_attributes
+                    .get(INDEX)
+                    .and_then(Json::as_u64)
+                    .and_then(|i| usize::try_from(i).ok());
+                index
+                    .and_then(|i| self.rules.infos.get(i))
+                    .is_some_and(|info| self.applies(&info.logsource, &event.logsource))
+            })
+            .filter_map(|rule| rsigma_eval::evaluate_rule(rule, &view))
             .filter_map(|result| self.to_match(result))
-            .collect()
+            .collect();
+        matches.sort_by_key(|m| m.index);
+        matches
     }
 
     /// A correlation engine for the correlation rules, fed by [`Correlator::feed`]; `None`
@@ -181,56 +225,53 @@ impl Detector {
 /// One thread's handle for matching events.
 pub struct Matcher<'d> {
     detector: &'d Detector,
-    cache: Vec<(LogSource, rsigma_parser::LogSource, Option<&'d Aliases>)>,
+    cache: Vec<(LogSource, Vec<usize>, Option<&'d Aliases>)>,
 }
 
 impl<'d> Matcher<'d> {
-    /// The matches of an event, routed by its log source.
+    /// The matches of an event, routed by its log source, in rule order.
     pub fn detect(&mut self, event: &Event) -> Vec<Match<'d>> {
         let detector = self.detector;
-        let slot = match self
-            .cache
-            .iter()
-            .position(|(ls, _, _)| *ls == event.logsource)
-        {
+        let slot = match self.cache.iter().position(|(ls, _, _)| *ls == event.logsource) {
             Some(slot) => slot,
             None => {
-                let aliases = detector.routing.aliases(&event.logsource);
                 self.cache.push((
                     event.logsource.clone(),
-                    to_rsigma(&event.logsource),
-                    aliases,
+                    detector.partitions_for(&event.logsource),
+                    detector.routing.aliases(&event.logsource),
                 ));
                 self.cache.len() - 1
             }
         };
-        let (_, logsource, aliases) = &self.cache[slot];
+        let (_, partitions, aliases) = &self.cache[slot];
+        if partitions.is_empty() {
+            return Vec::new();
+        }
         let view = SigmaEvent::new(event, *aliases);
-        detector
-            .engine
-            .evaluate_with_logsource(&view, logsource)
-            .into_iter()
-            .filter_map(|result| detector.to_match(result))
-            .collect()
+        let mut matches = Vec::new();
+        for &p in partitions {
+            let engine = detector.partitions[p].engine();
+            matches.extend(
+                engine
+                    .evaluate(&view)
+                    .into_iter()
+                    .filter_map(|result| detector.to_match(result)),
+            );
+        }
+        if partitions.len() > 1 {
+            matches.sort_by_key(|m| m.index);
+        }
+        matches
     }
 }
 
-/// rsigma's log source for a vigil event's.
-fn to_rsigma(logsource: &LogSource) -> rsigma_parser::LogSource {
-    rsigma_parser::LogSource {
-        category: logsource
-            .category
-            .as_ref()
-            .map(|s| s.as_str().to_ascii_lowercase()),
-        product: logsource
-            .product
-            .as_ref()
-            .map(|s| s.as_str().to_ascii_lowercase()),
-        service: logsource
-            .service
-            .as_ref()
-            .map(|s| s.as_str().to_ascii_lowercase()),
-        ..rsigma_parser::LogSource::default()
+/// A log source with its names in lower case (rules and events may differ in case).
+fn lower(logsource: &LogSource) -> LogSource {
+    let l = |t: &Option<vigil_event::Text>| t.as_deref().map(|s| s.to_ascii_lowercase().into());
+    LogSource {
+        category: l(&logsource.category),
+        product: l(&logsource.product),
+        service: l(&logsource.service),
     }
 }
 

@@ -100,6 +100,30 @@ impl rsigma_eval::Event for SigmaEvent<'_> {
         Json::Object(map)
     }
 
+    fn top_level_keys(&self) -> Option<Vec<Cow<'_, str>>> {
+        let mut keys = Vec::with_capacity(self.event.fields().len());
+        self.visit_top_level_keys(&mut |k| keys.push(Cow::Owned(k.to_string())));
+        Some(keys)
+    }
+
+    /// The event's field names, and the rule names its log source's renames make
+    /// available: the candidate index then probes only the fields this event has, not
+    /// every field any rule names. Names are flat (`process.executable` is one key),
+    /// which the index looks up whole.
+    fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
+        for (name, _) in self.event.fields().iter() {
+            visit(name);
+        }
+        if let Some(aliases) = self.aliases {
+            for (rule_name, target) in aliases.iter() {
+                if self.event.get(target).is_some() {
+                    visit(rule_name);
+                }
+            }
+        }
+        true
+    }
+
     fn field_keys(&self) -> Vec<Cow<'_, str>> {
         self.event
             .fields()

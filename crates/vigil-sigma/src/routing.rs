@@ -29,6 +29,11 @@ impl Aliases {
         self.names.get(rule_name).map(String::as_str)
     }
 
+    /// Every (rule name, event name) pair.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.names.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// How many names are renamed.
     pub fn len(&self) -> usize {
         self.names.len()
@@ -108,24 +113,6 @@ impl Routing {
     /// The broader categories an event of this category also belongs to.
     pub fn broader_categories(&self, category: &str) -> &[String] {
         self.categories.get(category).map_or(&[], Vec::as_slice)
-    }
-
-    /// For each category, the narrower categories whose events it covers (the inverse of
-    /// [`Routing::broader_categories`]), keys and values in lower case.
-    pub fn narrower_categories(&self) -> HashMap<String, Vec<String>> {
-        let mut narrower: HashMap<String, Vec<String>> = HashMap::new();
-        for (category, broader) in &self.categories {
-            for b in broader {
-                narrower
-                    .entry(b.to_ascii_lowercase())
-                    .or_default()
-                    .push(category.to_ascii_lowercase());
-            }
-        }
-        for list in narrower.values_mut() {
-            list.sort();
-        }
-        narrower
     }
 
     /// The renames for events of this log source: the first entry whose attributes the
