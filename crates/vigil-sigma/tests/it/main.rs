@@ -1,8 +1,9 @@
 //! Integration tests of the Sigma engine: the specification's detection semantics, strict
-//! loading, log-source routing, correlations and filters, and the fast path against the
-//! exhaustive reference.
+//! loading, log-source routing, correlations and filters, the fast path against the
+//! exhaustive reference, and the built-in rule pack.
 #![allow(clippy::unwrap_used)] // Test helpers fail loudly; that is their job.
 
+mod builtin;
 mod conditions;
 mod correlation;
 mod fastpath;
