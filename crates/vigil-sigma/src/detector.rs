@@ -4,8 +4,7 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rsigma_eval::{
-    CompiledRule, CorrelationConfig, CorrelationEngine, Engine, EvaluationResult,
-    TimestampFallback,
+    CompiledRule, CorrelationConfig, CorrelationEngine, Engine, EvaluationResult, TimestampFallback,
 };
 use serde_json::Value as Json;
 use vigil_event::{Event, LogSource};
@@ -232,7 +231,11 @@ impl<'d> Matcher<'d> {
     /// The matches of an event, routed by its log source, in rule order.
     pub fn detect(&mut self, event: &Event) -> Vec<Match<'d>> {
         let detector = self.detector;
-        let slot = match self.cache.iter().position(|(ls, _, _)| *ls == event.logsource) {
+        let slot = match self
+            .cache
+            .iter()
+            .position(|(ls, _, _)| *ls == event.logsource)
+        {
             Some(slot) => slot,
             None => {
                 self.cache.push((

@@ -290,4 +290,3 @@ fn hunt_with_the_builtin_pack_finds_the_attacks_in_the_examples() {
         "203.0.113.45"
     );
 }
-
