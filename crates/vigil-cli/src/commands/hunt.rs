@@ -8,36 +8,20 @@ use std::time::Instant;
 
 use anyhow::Context;
 use vigil_detect::{Detection, HuntOptions, Level, Summary, hunt};
-use vigil_ingest::{Ingest, Plan, ReadOptions};
+use vigil_ingest::Plan;
 use vigil_normalize::Taxonomy;
 use vigil_sigma::{Detector, Routing, RuleSet, RuleSource, builtin};
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, HuntArgs, UsageError};
-use crate::commands::parse::time_zone;
-use crate::commands::rules::{installed_rules, placeholders};
+use crate::commands::rules::{describe, installed_rules, placeholders};
 use crate::output::{say, thousands};
 use crate::progress::Progress;
 
 pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let min_level: Level = args.min_level.parse().map_err(UsageError)?;
-    let threads = global
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
-        .max(1);
-    let options = ReadOptions {
-        threads,
-        year: args.read.year,
-        timezone: time_zone(&args.read.timezone)?,
-        ..ReadOptions::default()
-    };
-    let mut ingest = Ingest::new(options);
-    if let Some(format) = &args.read.format {
-        ingest = ingest
-            .force_format(format)
-            .map_err(|e| UsageError(e.to_string()))?;
-    }
+    let ingest = args.read.ingest(global)?;
 
     // Rules: those given, else those installed; plus the built-in pack.
     let mut sources: Vec<RuleSource> = if args.rules.is_empty() {
@@ -55,16 +39,7 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
     let (rules, report) = RuleSet::load(&sources, placeholders.as_ref());
     if !global.quiet && !report.failed.is_empty() {
         for failure in report.failed.iter().take(args.read.show_errors) {
-            say!(
-                "warning: rule {}{}: {}",
-                failure.path,
-                failure
-                    .id
-                    .as_deref()
-                    .map(|id| format!(" ({id})"))
-                    .unwrap_or_default(),
-                failure.reason
-            );
+            say!("warning: rule {}", describe(failure));
         }
         say!(
             "warning: {} rule(s) failed to load (`vigil rules lint` lists them all)",

@@ -15,7 +15,7 @@ use vigil_ingest::{
 use vigil_normalize::Taxonomy;
 
 use crate::Outcome;
-use crate::args::{GlobalArgs, ParseArgs, UsageError};
+use crate::args::{GlobalArgs, ParseArgs, ReadArgs, UsageError};
 use crate::output::{SharedOutput, finish_quietly, say, thousands};
 use crate::progress::Progress;
 
@@ -24,22 +24,7 @@ use crate::progress::Progress;
 const BLOCK: usize = 64 * 1024;
 
 pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcome> {
-    let threads = global
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
-        .max(1);
-    let options = ReadOptions {
-        threads,
-        year: args.read.year,
-        timezone: time_zone(&args.read.timezone)?,
-        ..ReadOptions::default()
-    };
-    let mut ingest = Ingest::new(options);
-    if let Some(format) = &args.read.format {
-        ingest = ingest
-            .force_format(format)
-            .map_err(|e| UsageError(e.to_string()))?;
-    }
+    let ingest = args.read.ingest(global)?;
     // `-` reads standard input, after the paths.
     let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
     let files: Vec<_> = args
@@ -227,7 +212,7 @@ impl Drop for InputTally<'_> {
     }
 }
 
-pub(crate) fn time_zone(name: &str) -> anyhow::Result<TimeZone> {
+fn time_zone(name: &str) -> anyhow::Result<TimeZone> {
     if name.eq_ignore_ascii_case("utc") || name == "Z" {
         return Ok(TimeZone::UTC);
     }
@@ -244,6 +229,29 @@ pub(crate) fn time_zone(name: &str) -> anyhow::Result<TimeZone> {
     }
     TimeZone::get(name)
         .map_err(|e| UsageError(format!("unknown time zone '{name}': {e} (use an IANA name such as Europe/Berlin, UTC, or +02:00)")).into())
+}
+
+impl ReadArgs {
+    /// The reader setup these options and the global thread count ask for.
+    pub(crate) fn ingest(&self, global: &GlobalArgs) -> anyhow::Result<Ingest> {
+        let threads = global
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+            .max(1);
+        let options = ReadOptions {
+            threads,
+            year: self.year,
+            timezone: time_zone(&self.timezone)?,
+            ..ReadOptions::default()
+        };
+        let mut ingest = Ingest::new(options);
+        if let Some(format) = &self.format {
+            ingest = ingest
+                .force_format(format)
+                .map_err(|e| UsageError(e.to_string()))?;
+        }
+        Ok(ingest)
+    }
 }
 
 /// A worker's block of JSON lines, handed to the shared output when full and at the end.

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use serde_json::json;
-use vigil_sigma::{LoadReport, Placeholders, RuleSet, RuleSource};
+use vigil_sigma::{LoadReport, Placeholders, RuleFailure, RuleSet, RuleSource};
 
 use crate::Outcome;
 use crate::args::{RulesLintArgs, RulesUpdateArgs, UsageError};
@@ -39,6 +39,20 @@ pub(crate) fn placeholders(path: Option<&Path>) -> anyhow::Result<Option<Placeho
         .transpose()
 }
 
+/// `path (id): reason`.
+pub(crate) fn describe(failure: &RuleFailure) -> String {
+    format!(
+        "{}{}: {}",
+        failure.path,
+        failure
+            .id
+            .as_deref()
+            .map(|id| format!(" ({id})"))
+            .unwrap_or_default(),
+        failure.reason
+    )
+}
+
 pub(crate) fn lint(args: RulesLintArgs) -> anyhow::Result<Outcome> {
     let placeholders = placeholders(args.placeholders.as_deref())?;
     let sources: Vec<_> = args.paths.iter().cloned().map(RuleSource::Path).collect();
@@ -49,16 +63,7 @@ pub(crate) fn lint(args: RulesLintArgs) -> anyhow::Result<Outcome> {
         println!("{out}");
     } else {
         for failure in &report.failed {
-            println!(
-                "failed  {}{}: {}",
-                failure.path,
-                failure
-                    .id
-                    .as_deref()
-                    .map(|id| format!(" ({id})"))
-                    .unwrap_or_default(),
-                failure.reason
-            );
+            println!("failed  {}", describe(failure));
         }
         println!(
             "{} rule(s) loaded, {} failed, from {} file(s) in {} ms",
