@@ -900,7 +900,6 @@ fn a_percent_sign_without_expand_is_literal_text() {
 }
 
 #[test]
-#[ignore = "vigil-sigma's Placeholders reads `\\%` as the start of a placeholder name"]
 fn expand_leaves_an_escaped_percent_sign_plain() {
     // "`field|expand: \%plain%name%` handles `%plain` as plain value and `%name%` as
     // placeholder."
