@@ -13,6 +13,7 @@ use rsigma_parser::{
 use serde::Serialize;
 use vigil_event::LogSource;
 
+use crate::conformance;
 use crate::placeholders::Placeholders;
 
 /// Where rules come from.
@@ -412,7 +413,8 @@ fn build(
             || rule.name.as_deref().is_some_and(|n| set.contains(n))
     };
 
-    // Placeholders, then compilation, on all threads; results keep the rules' order.
+    // Placeholders, conformance rewrites, then compilation, on all threads; results keep
+    // the rules' order.
     let outcomes: Vec<Result<(SigmaRule, CompiledRule), String>> = rules
         .par_iter()
         .map(|(rule, _)| {
@@ -423,6 +425,7 @@ fn build(
             if let Some(reason) = Placeholders::unresolved(&rule) {
                 return Err(reason);
             }
+            let rule = conformance::rule(rule).map_err(|e| e.to_string())?;
             let compiled = rsigma_eval::compile_rule(&rule).map_err(|e| e.to_string())?;
             Ok((rule, compiled))
         })
