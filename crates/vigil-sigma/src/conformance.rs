@@ -16,11 +16,18 @@
 //!    wildcards.
 //! 5. [`keywords_all`]: keywords under `'|all'` may each occur in a different value.
 //!
+//! Documents:
+//!
+//! 6. [`correlation`]: a `temporal` correlation without a `condition` needs every rule.
+//! 7. [`correlation`] and [`engine_correlation`]: a `value_percentile` condition is
+//!    checked.
+//!
 //! The rewritten rule is what rsigma compiles and what the correlation engine is given;
 //! what vigil reports about a rule ([`crate::RuleInfo`]) comes from the rule as written.
 
 use rsigma_parser::{
-    Detection, DetectionItem, Detections, FieldSpec, Modifier, SigmaRule, SigmaString, SigmaValue,
+    ConditionOperator, CorrelationCondition, CorrelationRule, CorrelationType, Detection,
+    DetectionItem, Detections, FieldSpec, Modifier, SigmaRule, SigmaString, SigmaValue,
     SpecialChar, StringPart,
 };
 
@@ -52,12 +59,76 @@ pub(crate) enum ConformanceError {
         /// How many option characters it has.
         options: usize,
     },
+    /// A `value_percentile` correlation at a percentile other than the median.
+    #[error(
+        "correlation.condition.percentile: value_percentile at percentile {0} is not supported (rsigma-eval 0.23 never compares its value with the condition; vigil checks the 50th percentile, the default, as the median)"
+    )]
+    Percentile(u64),
 }
+
+// --- Documents ----------------------------------------------------------------------------
 
 /// The detection rule with its detection items rewritten (1 to 5).
 pub(crate) fn rule(mut rule: SigmaRule) -> Result<SigmaRule, ConformanceError> {
     detections(&mut rule.detection)?;
     Ok(rule)
+}
+
+/// The correlation as the specification reads it (6), or why vigil cannot evaluate it
+/// (7). `document` is the YAML it was parsed from.
+///
+/// 6. "All events defined by the rules referred by the rule field must occur in the time
+///    frame defined by timespan": a `temporal` correlation needs no `condition`, and
+///    without one every referenced rule must match. rsigma-parser 0.23 defaults the
+///    condition to `gte: 1`, so one rule's match fires it; the absent condition becomes
+///    `gte:` the number of referenced rules, which rsigma counts as distinct rules that
+///    matched in the window.
+/// 7. rsigma-eval 0.23 computes a `value_percentile` correlation's value but never
+///    compares it with the condition, so the correlation fires on every event. At the
+///    50th percentile (the default), its linear interpolation is the median, whose
+///    condition rsigma does check: [`engine_correlation`] gives the engine a
+///    `value_median` correlation. Other percentiles fail to load.
+pub(crate) fn correlation(
+    correlation: &mut CorrelationRule,
+    document: &str,
+) -> Result<(), ConformanceError> {
+    if correlation.correlation_type == CorrelationType::Temporal && !has_condition(document) {
+        let rules = u64::try_from(correlation.rules.len()).unwrap_or(u64::MAX);
+        correlation.condition = CorrelationCondition::Threshold {
+            predicates: vec![(ConditionOperator::Gte, rules)],
+            field: None,
+            percentile: None,
+        };
+    }
+    if correlation.correlation_type == CorrelationType::ValuePercentile
+        && let CorrelationCondition::Threshold {
+            percentile: Some(percentile),
+            ..
+        } = correlation.condition
+        && percentile != 50
+    {
+        return Err(ConformanceError::Percentile(percentile));
+    }
+    Ok(())
+}
+
+/// The correlation as rsigma's correlation engine is given it: a `value_percentile`
+/// correlation (which [`correlation`] accepts only at the 50th percentile) is a
+/// `value_median` one (7). Matches still report the type as written.
+pub(crate) fn engine_correlation(correlation: &CorrelationRule) -> CorrelationRule {
+    let mut correlation = correlation.clone();
+    if correlation.correlation_type == CorrelationType::ValuePercentile {
+        correlation.correlation_type = CorrelationType::ValueMedian;
+    }
+    correlation
+}
+
+/// Whether a correlation document says `correlation: {condition: ...}`.
+fn has_condition(document: &str) -> bool {
+    yaml_serde::from_str::<yaml_serde::Value>(document)
+        .ok()
+        .and_then(|d| d.get("correlation")?.get("condition").map(|_| ()))
+        .is_some()
 }
 
 // --- Detections ---------------------------------------------------------------------------
@@ -883,5 +954,79 @@ mod tests {
             items[0].field.modifiers,
             [Modifier::Contains, Modifier::All]
         );
+    }
+
+    // --- 6 and 7. correlations -------------------------------------------------------
+
+    fn correlation_document(kind: &str, condition: &str) -> String {
+        format!(
+            "title: C\nid: 00000000-0000-4000-8000-0000000000c1\ncorrelation:\n    type: {kind}\n    rules:\n        - a\n        - b\n        - c\n    group-by:\n        - User\n    timespan: 5m\n{condition}level: high\n"
+        )
+    }
+
+    fn corrected(document: &str) -> Result<CorrelationRule, ConformanceError> {
+        let mut rule = parse_sigma_yaml(document)
+            .unwrap()
+            .correlations
+            .into_iter()
+            .next()
+            .unwrap();
+        correlation(&mut rule, document).map(|()| rule)
+    }
+
+    #[test]
+    fn temporal_without_a_condition_needs_every_rule() {
+        let rule = corrected(&correlation_document("temporal", "")).unwrap();
+        assert_eq!(
+            rule.condition,
+            CorrelationCondition::Threshold {
+                predicates: vec![(ConditionOperator::Gte, 3)],
+                field: None,
+                percentile: None,
+            }
+        );
+    }
+
+    #[test]
+    fn a_written_temporal_condition_stays() {
+        let document = correlation_document("temporal", "    condition:\n        gte: 1\n");
+        let rule = corrected(&document).unwrap();
+        assert_eq!(
+            rule.condition,
+            CorrelationCondition::Threshold {
+                predicates: vec![(ConditionOperator::Gte, 1)],
+                field: None,
+                percentile: None,
+            }
+        );
+    }
+
+    #[test]
+    fn value_percentile_is_the_median_for_the_engine() {
+        for condition in [
+            "    condition:\n        field: bytes\n        gt: 10\n",
+            "    condition:\n        field: bytes\n        percentile: 50\n        gt: 10\n",
+        ] {
+            let rule = corrected(&correlation_document("value_percentile", condition)).unwrap();
+            assert_eq!(rule.correlation_type, CorrelationType::ValuePercentile);
+            assert_eq!(
+                engine_correlation(&rule).correlation_type,
+                CorrelationType::ValueMedian
+            );
+        }
+    }
+
+    #[test]
+    fn value_percentile_at_another_percentile_fails() {
+        let document = correlation_document(
+            "value_percentile",
+            "    condition:\n        field: bytes\n        percentile: 95\n        gt: 10\n",
+        );
+        let error = corrected(&document).unwrap_err().to_string();
+        assert!(
+            error.contains("correlation.condition.percentile"),
+            "{error}"
+        );
+        assert!(error.contains("95"), "{error}");
     }
 }

@@ -4,8 +4,7 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rsigma_eval::{
-    CompiledRule, CorrelationConfig, CorrelationEngine, Engine, EvaluationResult,
-    TimestampFallback,
+    CompiledRule, CorrelationConfig, CorrelationEngine, Engine, EvaluationResult, TimestampFallback,
 };
 use serde_json::Value as Json;
 use vigil_event::{Event, LogSource};
@@ -211,7 +210,7 @@ impl Detector {
             }
         }
         for correlation in &self.rules.correlations {
-            if let Err(error) = engine.add_correlation(&correlation.rule) {
+            if let Err(error) = engine.add_correlation(&correlation.engine) {
                 tracing::warn!(rule = %correlation.rule.title, %error, "Correlation engine refused a correlation.");
             }
         }
@@ -232,7 +231,11 @@ impl<'d> Matcher<'d> {
     /// The matches of an event, routed by its log source, in rule order.
     pub fn detect(&mut self, event: &Event) -> Vec<Match<'d>> {
         let detector = self.detector;
-        let slot = match self.cache.iter().position(|(ls, _, _)| *ls == event.logsource) {
+        let slot = match self
+            .cache
+            .iter()
+            .position(|(ls, _, _)| *ls == event.logsource)
+        {
             Some(slot) => slot,
             None => {
                 self.cache.push((
@@ -319,10 +322,9 @@ impl<'d> Correlator<'d> {
                     c.info.id.is_some() && c.info.id == r.header.rule_id
                         || c.info.title == r.header.rule_title
                 })?;
-                let kind = serde_json::to_value(body.correlation_type)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
+                // The type as written: the engine may have been given another
+                // (`crate::conformance::engine_correlation`).
+                let kind = rule.rule.correlation_type.as_str().to_string();
                 Some(CorrelationMatch {
                     rule: &rule.info,
                     kind,

@@ -79,10 +79,14 @@ impl RuleInfo {
 /// A correlation rule and the detection rules it counts.
 #[derive(Debug, Clone)]
 pub struct CorrelationInfo {
-    /// The correlation as parsed.
+    /// The correlation as parsed (a `temporal` one without a `condition` has the condition
+    /// the specification means: every referenced rule).
     pub rule: CorrelationRule,
     /// What matches of it report.
     pub info: RuleInfo,
+    /// The correlation as rsigma's correlation engine is given it (see
+    /// `crate::conformance::engine_correlation`).
+    pub(crate) engine: CorrelationRule,
 }
 
 /// A rule (or file) that could not be loaded, and why.
@@ -266,10 +270,24 @@ fn parse_text(name: &str, text: &str, parsed: &mut Vec<Parsed>, failed: &mut Vec
             continue;
         }
         match parse_sigma_yaml(document) {
-            Ok(collection) if collection.errors.is_empty() => parsed.push(Parsed {
-                path: name.to_string(),
-                collection,
-            }),
+            Ok(mut collection) if collection.errors.is_empty() => {
+                let mut correlations = Vec::with_capacity(collection.correlations.len());
+                for mut correlation in collection.correlations {
+                    match conformance::correlation(&mut correlation, document) {
+                        Ok(()) => correlations.push(correlation),
+                        Err(e) => failed.push(RuleFailure {
+                            path: name.to_string(),
+                            id: correlation.id.clone(),
+                            reason: e.to_string(),
+                        }),
+                    }
+                }
+                collection.correlations = correlations;
+                parsed.push(Parsed {
+                    path: name.to_string(),
+                    collection,
+                });
+            }
             Ok(collection) => failed.push(RuleFailure {
                 path: name.to_string(),
                 id,
@@ -497,7 +515,8 @@ fn build(
                 generate: true,
                 correlated: false,
             };
-            CorrelationInfo { rule, info }
+            let engine = conformance::engine_correlation(&rule);
+            CorrelationInfo { rule, info, engine }
         })
         .collect::<Vec<_>>();
     report.loaded = infos.len() + correlations.len();
