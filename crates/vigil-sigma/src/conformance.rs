@@ -7,7 +7,7 @@
 //! restores and what rsigma does instead; an item a rewrite cannot express faithfully is
 //! left as written, for rsigma to read (or reject) as before.
 //!
-//! Detection items, in this order:
+//! Detection items, of rules and of filters, in this order:
 //!
 //! 1. [`presence`]: `X|exists` tests whether the event has `X`, even with a null value.
 //! 2. [`windash`]: `|windash` varies every `-` and `/` that starts an option.
@@ -21,17 +21,20 @@
 //! 6. [`correlation`]: a `temporal` correlation without a `condition` needs every rule.
 //! 7. [`correlation`] and [`engine_correlation`]: a `value_percentile` condition is
 //!    checked.
+//! 8. [`filter`]: a filter may name its rules by `name`, and one naming no loaded rule
+//!    fails.
 //!
 //! The rewritten rule is what rsigma compiles and what the correlation engine is given;
 //! what vigil reports about a rule ([`crate::RuleInfo`]) comes from the rule as written.
 
 use rsigma_parser::{
     ConditionOperator, CorrelationCondition, CorrelationRule, CorrelationType, Detection,
-    DetectionItem, Detections, FieldSpec, Modifier, SigmaRule, SigmaString, SigmaValue,
-    SpecialChar, StringPart,
+    DetectionItem, Detections, FieldSpec, FilterRule, FilterRuleTarget, Modifier, SigmaRule,
+    SigmaString, SigmaValue, SpecialChar, StringPart,
 };
 
 use crate::event::PRESENCE;
+use crate::rules::RuleInfo;
 
 /// The most `-`/`/` option characters one `|windash` value may have: each becomes one of
 /// five characters, so a value stands for `5^n` values (390,625 at this limit, rsigma's
@@ -64,6 +67,9 @@ pub(crate) enum ConformanceError {
         "correlation.condition.percentile: value_percentile at percentile {0} is not supported (rsigma-eval 0.23 never compares its value with the condition; vigil checks the 50th percentile, the default, as the median)"
     )]
     Percentile(u64),
+    /// A filter whose `rules` name no loaded detection rule.
+    #[error("filter.rules: no loaded detection rule has the id or name {}", .0.join(", "))]
+    FilterRules(Vec<String>),
 }
 
 // --- Documents ----------------------------------------------------------------------------
@@ -72,6 +78,50 @@ pub(crate) enum ConformanceError {
 pub(crate) fn rule(mut rule: SigmaRule) -> Result<SigmaRule, ConformanceError> {
     detections(&mut rule.detection)?;
     Ok(rule)
+}
+
+/// The filter with its detection items rewritten (1 to 5) and its `rules` resolved to
+/// what rsigma's `Engine::apply_filter` finds (8).
+///
+/// Filters, like correlations, refer to rules by id or by `name` (sigmahq.io,
+/// "Referencing in Meta Rules"); rsigma 0.23 compares a filter's references with each
+/// rule's id and title only, and a reference to nothing is logged and otherwise ignored, so a filter meant to
+/// suppress a rule silently does not. Here a name becomes the ids of the rules that have
+/// it (their titles, for rules without an id), and a reference that is neither a loaded
+/// detection rule's id nor its name fails the filter.
+pub(crate) fn filter(
+    filter: &FilterRule,
+    rules: &[RuleInfo],
+) -> Result<FilterRule, ConformanceError> {
+    let mut filter = filter.clone();
+    detections(&mut filter.detection)?;
+    if let FilterRuleTarget::Specific(references) = &filter.rules {
+        let mut resolved = Vec::new();
+        let mut missing = Vec::new();
+        for reference in references {
+            if rules
+                .iter()
+                .any(|r| r.id.as_deref() == Some(reference.as_str()))
+            {
+                resolved.push(reference.clone());
+                continue;
+            }
+            let named: Vec<String> = rules
+                .iter()
+                .filter(|r| r.name.as_deref() == Some(reference.as_str()))
+                .map(|r| r.id.clone().unwrap_or_else(|| r.title.clone()))
+                .collect();
+            if named.is_empty() {
+                missing.push(reference.clone());
+            }
+            resolved.extend(named);
+        }
+        if !missing.is_empty() {
+            return Err(ConformanceError::FilterRules(missing));
+        }
+        filter.rules = FilterRuleTarget::Specific(resolved);
+    }
+    Ok(filter)
 }
 
 /// The correlation as the specification reads it (6), or why vigil cannot evaluate it
@@ -1028,5 +1078,78 @@ mod tests {
             "{error}"
         );
         assert!(error.contains("95"), "{error}");
+    }
+
+    // --- 8. filters ------------------------------------------------------------------
+
+    fn info(id: Option<&str>, name: Option<&str>, title: &str) -> RuleInfo {
+        RuleInfo {
+            id: id.map(Into::into),
+            name: name.map(Into::into),
+            title: title.into(),
+            level: None,
+            status: None,
+            tags: Vec::new(),
+            path: "rules.yml".into(),
+            logsource: Default::default(),
+            kind: crate::RuleKind::Detection,
+            generate: true,
+            correlated: false,
+        }
+    }
+
+    fn filter_of(rules: &str) -> FilterRule {
+        let yaml = format!(
+            "title: F\nid: 00000000-0000-4000-8000-0000000000f1\nlogsource:\n    product: windows\nfilter:\n    rules:\n{rules}    selection:\n        User|startswith: 'adm_'\n    condition: not selection\n"
+        );
+        parse_sigma_yaml(&yaml)
+            .unwrap()
+            .filters
+            .into_iter()
+            .next()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_filter_names_rules_by_id_or_name() {
+        let rules = [
+            info(Some("id-1"), Some("one"), "One"),
+            info(None, Some("two"), "Two"),
+        ];
+        let filter = filter(
+            &filter_of("        - one\n        - two\n        - id-1\n"),
+            &rules,
+        )
+        .unwrap();
+        assert_eq!(
+            filter.rules,
+            FilterRuleTarget::Specific(vec!["id-1".into(), "Two".into(), "id-1".into()])
+        );
+    }
+
+    #[test]
+    fn a_filter_naming_no_loaded_rule_fails() {
+        let rules = [info(Some("id-1"), Some("one"), "One")];
+        let error = filter(
+            &filter_of("        - one\n        - nothing\n        - One\n"),
+            &rules,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("filter.rules"), "{error}");
+        assert!(error.contains("nothing, One"), "{error}");
+    }
+
+    #[test]
+    fn a_filter_of_any_rule_is_left_alone() {
+        let filter = filter(&filter_of("        - any\n"), &[]);
+        // `rules: [any]` is a list naming a rule called "any"; only `rules: any` is all.
+        assert!(filter.is_err());
+        let yaml = "title: F\nlogsource:\n    product: windows\nfilter:\n    rules: any\n    selection:\n        User: x\n    condition: not selection\n";
+        let any = parse_sigma_yaml(yaml).unwrap().filters.remove(0);
+        assert_eq!(
+            super::filter(&any, &[]).unwrap().rules,
+            FilterRuleTarget::Any
+        );
     }
 }

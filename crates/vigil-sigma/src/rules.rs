@@ -487,7 +487,18 @@ fn build(
         let mut engine = Engine::new();
         engine.extend_compiled_rules(compiled);
         for (filter, path) in &filters {
-            match engine.apply_filter(filter) {
+            let filter = match conformance::filter(filter, &infos) {
+                Ok(filter) => filter,
+                Err(e) => {
+                    report.failed.push(RuleFailure {
+                        path: path.clone(),
+                        id: filter.id.clone(),
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            match engine.apply_filter(&filter) {
                 Ok(()) => report.filters += 1,
                 Err(e) => report.failed.push(RuleFailure {
                     path: path.clone(),
