@@ -210,7 +210,7 @@ impl Detector {
             }
         }
         for correlation in &self.rules.correlations {
-            if let Err(error) = engine.add_correlation(&correlation.rule) {
+            if let Err(error) = engine.add_correlation(&correlation.engine) {
                 tracing::warn!(rule = %correlation.rule.title, %error, "Correlation engine refused a correlation.");
             }
         }
@@ -322,10 +322,9 @@ impl<'d> Correlator<'d> {
                     c.info.id.is_some() && c.info.id == r.header.rule_id
                         || c.info.title == r.header.rule_title
                 })?;
-                let kind = serde_json::to_value(body.correlation_type)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
+                // The type as written: the engine may have been given another
+                // (`crate::conformance::engine_correlation`).
+                let kind = rule.rule.correlation_type.as_str().to_string();
                 Some(CorrelationMatch {
                     rule: &rule.info,
                     kind,

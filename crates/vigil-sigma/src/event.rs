@@ -10,6 +10,22 @@ use vigil_event::{Event, Value};
 
 use crate::routing::Aliases;
 
+/// The prefix of presence pseudo-fields: `PRESENCE` + `X` reads as `true` when field `X`
+/// is present, whatever its value (null included), and is absent otherwise.
+///
+/// The Sigma specification's `X|exists: true` holds when the event has the field, but
+/// rsigma-eval 0.23 counts a field whose value is null as absent (`get_field(X)` must be a
+/// non-null value), while `X: null` must still match that field (its value must be null).
+/// No one value can be both, so `crate::conformance` points `|exists` at this pseudo-field
+/// instead. The part before the dot, [`PRESENCE_ROOT`], is one key every event offers in
+/// [`rsigma_eval::Event::visit_top_level_keys`], so rsigma's candidate index, which files
+/// a dotted field under its first segment, probes the pseudo-fields of every event. The
+/// control character keeps the names apart from any real field.
+pub(crate) const PRESENCE: &str = "\u{1}present.";
+
+/// [`PRESENCE`] without its dot.
+const PRESENCE_ROOT: &str = "\u{1}present";
+
 /// One event as the Sigma engine sees it.
 pub struct SigmaEvent<'a> {
     event: &'a Event,
@@ -59,6 +75,9 @@ fn visit_strings<'v>(value: &'v Value, visit: &mut dyn FnMut(&'v str)) {
 
 impl rsigma_eval::Event for SigmaEvent<'_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        if let Some(name) = path.strip_prefix(PRESENCE) {
+            return self.lookup(name).map(|_| EventValue::Bool(true));
+        }
         self.lookup(path).map(to_event_value)
     }
 
@@ -109,11 +128,13 @@ impl rsigma_eval::Event for SigmaEvent<'_> {
     /// The event's field names, and the rule names its log source's renames make
     /// available: the candidate index then probes only the fields this event has, not
     /// every field any rule names. Names are flat (`process.executable` is one key),
-    /// which the index looks up whole.
+    /// which the index looks up whole. One more key stands for the presence pseudo-fields
+    /// that `|exists` items test (see the `PRESENCE` constant of this module).
     fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
         for (name, _) in self.event.fields().iter() {
             visit(name);
         }
+        visit(PRESENCE_ROOT);
         if let Some(aliases) = self.aliases {
             for (rule_name, target) in aliases.iter() {
                 if self.event.get(target).is_some() {

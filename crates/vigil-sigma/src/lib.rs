@@ -44,6 +44,7 @@
 #![warn(missing_docs)]
 
 pub mod builtin;
+mod conformance;
 mod detector;
 mod error;
 mod event;

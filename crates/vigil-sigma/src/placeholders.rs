@@ -5,8 +5,9 @@
 //! Only values under `|expand` are expanded, as the specification says; `%APPDATA%` in a
 //! `CommandLine|contains` value stays literal text. A value keeps its wildcards: `*`, `?` and
 //! escapes in the rule's text and in the placeholder's values mean what they mean in any
-//! Sigma value. A placeholder without values is an error naming it: a rule that silently
-//! never matches would hide a gap.
+//! Sigma value, and `\%` in the rule's text is a literal percent sign (`\%plain%name%` is
+//! the text `%plain` and the placeholder `name`). A placeholder without values is an error
+//! naming it: a rule that silently never matches would hide a gap.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -65,7 +66,9 @@ impl Placeholders {
             visit_items(detection, &mut |item| {
                 if found.is_none() && item.field.has_modifier(Modifier::Expand) {
                     found = item.values.iter().find_map(|v| match v {
-                        SigmaValue::String(s) => placeholder_names(&s.original).into_iter().next(),
+                        SigmaValue::String(s) => {
+                            placeholder_names(&s.original).next().map(str::to_string)
+                        }
                         _ => None,
                     });
                     if let Some(placeholder) = &found {
@@ -120,22 +123,23 @@ impl Placeholders {
                 values.push(value.clone());
                 continue;
             };
-            let mut texts = vec![s.original.clone()];
-            for placeholder in placeholder_names(&s.original) {
-                let Some(replacements) = self.values.get(&placeholder) else {
-                    return Err(format!(
-                        "detection.{name}: placeholder %{placeholder}% of `{}|expand` is not in the placeholder file",
-                        item.field.name.as_deref().unwrap_or("keywords")
-                    ));
+            let mut texts = vec![String::new()];
+            for piece in template(&s.original) {
+                texts = match piece {
+                    Piece::Text(text) => texts.into_iter().map(|t| t + &text).collect(),
+                    Piece::Placeholder(placeholder) => {
+                        let Some(replacements) = self.values.get(placeholder) else {
+                            return Err(format!(
+                                "detection.{name}: placeholder %{placeholder}% of `{}|expand` is not in the placeholder file",
+                                item.field.name.as_deref().unwrap_or("keywords")
+                            ));
+                        };
+                        texts
+                            .iter()
+                            .flat_map(|t| replacements.iter().map(move |r| format!("{t}{r}")))
+                            .collect()
+                    }
                 };
-                let pattern = format!("%{placeholder}%");
-                texts = texts
-                    .iter()
-                    .flat_map(|t| {
-                        let pattern = &pattern;
-                        replacements.iter().map(move |r| t.replace(pattern, r))
-                    })
-                    .collect();
             }
             values.extend(
                 texts
@@ -161,20 +165,70 @@ fn visit_items(detection: &Detection, visit: &mut dyn FnMut(&DetectionItem)) {
     }
 }
 
-/// The `%name%` placeholders in a value, in order.
-fn placeholder_names(text: &str) -> Vec<String> {
-    let mut names = Vec::new();
+/// A piece of an `|expand` value: text, or a `%name%` placeholder.
+#[derive(Debug, PartialEq, Eq)]
+enum Piece<'a> {
+    /// Text as the rule writes it, Sigma escapes kept (`\*` is still a literal star once
+    /// the expanded value is read as a Sigma string), except that `\%` is now a plain `%`.
+    Text(String),
+    /// The name between two `%`.
+    Placeholder(&'a str),
+}
+
+/// The pieces of an `|expand` value. `\%` is a literal percent sign, not the start or end
+/// of a placeholder (the specification: "`field|expand: \%plain%name%` handles `%plain` as
+/// plain value and `%name%` as placeholder"); `\\` is an escaped backslash, so the `%`
+/// after it does open a placeholder. A `%` without a closing one, or `%%`, is text.
+fn template(text: &str) -> Vec<Piece<'_>> {
+    let mut pieces = Vec::new();
+    let mut plain = String::new();
     let mut rest = text;
-    while let Some(start) = rest.find('%') {
-        let after = &rest[start + 1..];
-        let Some(end) = after.find('%') else { break };
-        let name = &after[..end];
-        if !name.is_empty() {
-            names.push(name.to_string());
+    while let Some(c) = rest.chars().next() {
+        let after = &rest[c.len_utf8()..];
+        match c {
+            '\\' if after.starts_with('%') => {
+                plain.push('%');
+                rest = &after[1..];
+            }
+            '\\' if after.starts_with('\\') => {
+                plain.push_str("\\\\");
+                rest = &after[1..];
+            }
+            '%' => match after.find('%') {
+                Some(end) if end > 0 => {
+                    if !plain.is_empty() {
+                        pieces.push(Piece::Text(std::mem::take(&mut plain)));
+                    }
+                    pieces.push(Piece::Placeholder(&after[..end]));
+                    rest = &after[end + 1..];
+                }
+                Some(_) => {
+                    plain.push_str("%%");
+                    rest = &after[1..];
+                }
+                None => {
+                    plain.push('%');
+                    rest = after;
+                }
+            },
+            _ => {
+                plain.push(c);
+                rest = after;
+            }
         }
-        rest = &after[end + 1..];
     }
-    names
+    if !plain.is_empty() {
+        pieces.push(Piece::Text(plain));
+    }
+    pieces
+}
+
+/// The `%name%` placeholders in a value, in order.
+fn placeholder_names(text: &str) -> impl Iterator<Item = &str> {
+    template(text).into_iter().filter_map(|piece| match piece {
+        Piece::Placeholder(name) => Some(name),
+        Piece::Text(_) => None,
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -196,4 +250,49 @@ impl OneOrMany {
 fn yaml_to_json(text: &str) -> std::result::Result<serde_json::Value, String> {
     let value: yaml_serde::Value = yaml_serde::from_str(text).map_err(|e| e.to_string())?;
     serde_json::to_value(value).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_template_splits_text_and_placeholders() {
+        // `\%` would be an escaped percent sign: a backslash before a placeholder is
+        // written `\\`.
+        assert_eq!(
+            template(r"C:\Users\\%user%\AppData"),
+            [
+                Piece::Text(r"C:\Users\\".to_string()),
+                Piece::Placeholder("user"),
+                Piece::Text(r"\AppData".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_escaped_percent_sign_is_text() {
+        assert_eq!(
+            template(r"\%plain%name%"),
+            [
+                Piece::Text("%plain".to_string()),
+                Piece::Placeholder("name"),
+            ]
+        );
+        assert_eq!(placeholder_names(r"100\%").count(), 0);
+    }
+
+    #[test]
+    fn a_percent_sign_after_an_escaped_backslash_opens_a_placeholder() {
+        assert_eq!(
+            template(r"\\%name%"),
+            [Piece::Text(r"\\".to_string()), Piece::Placeholder("name")]
+        );
+    }
+
+    #[test]
+    fn an_unclosed_or_empty_placeholder_is_text() {
+        assert_eq!(template("50%"), [Piece::Text("50%".to_string())]);
+        assert_eq!(template("a%%b"), [Piece::Text("a%%b".to_string())]);
+    }
 }

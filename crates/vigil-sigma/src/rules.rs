@@ -13,6 +13,7 @@ use rsigma_parser::{
 use serde::Serialize;
 use vigil_event::LogSource;
 
+use crate::conformance;
 use crate::placeholders::Placeholders;
 
 /// Where rules come from.
@@ -78,10 +79,14 @@ impl RuleInfo {
 /// A correlation rule and the detection rules it counts.
 #[derive(Debug, Clone)]
 pub struct CorrelationInfo {
-    /// The correlation as parsed.
+    /// The correlation as parsed (a `temporal` one without a `condition` has the condition
+    /// the specification means: every referenced rule).
     pub rule: CorrelationRule,
     /// What matches of it report.
     pub info: RuleInfo,
+    /// The correlation as rsigma's correlation engine is given it (see
+    /// `crate::conformance::engine_correlation`).
+    pub(crate) engine: CorrelationRule,
 }
 
 /// A rule (or file) that could not be loaded, and why.
@@ -265,10 +270,24 @@ fn parse_text(name: &str, text: &str, parsed: &mut Vec<Parsed>, failed: &mut Vec
             continue;
         }
         match parse_sigma_yaml(document) {
-            Ok(collection) if collection.errors.is_empty() => parsed.push(Parsed {
-                path: name.to_string(),
-                collection,
-            }),
+            Ok(mut collection) if collection.errors.is_empty() => {
+                let mut correlations = Vec::with_capacity(collection.correlations.len());
+                for mut correlation in collection.correlations {
+                    match conformance::correlation(&mut correlation, document) {
+                        Ok(()) => correlations.push(correlation),
+                        Err(e) => failed.push(RuleFailure {
+                            path: name.to_string(),
+                            id: correlation.id.clone(),
+                            reason: e.to_string(),
+                        }),
+                    }
+                }
+                collection.correlations = correlations;
+                parsed.push(Parsed {
+                    path: name.to_string(),
+                    collection,
+                });
+            }
             Ok(collection) => failed.push(RuleFailure {
                 path: name.to_string(),
                 id,
@@ -412,7 +431,8 @@ fn build(
             || rule.name.as_deref().is_some_and(|n| set.contains(n))
     };
 
-    // Placeholders, then compilation, on all threads; results keep the rules' order.
+    // Placeholders, conformance rewrites, then compilation, on all threads; results keep
+    // the rules' order.
     let outcomes: Vec<Result<(SigmaRule, CompiledRule), String>> = rules
         .par_iter()
         .map(|(rule, _)| {
@@ -423,6 +443,7 @@ fn build(
             if let Some(reason) = Placeholders::unresolved(&rule) {
                 return Err(reason);
             }
+            let rule = conformance::rule(rule).map_err(|e| e.to_string())?;
             let compiled = rsigma_eval::compile_rule(&rule).map_err(|e| e.to_string())?;
             Ok((rule, compiled))
         })
@@ -466,7 +487,18 @@ fn build(
         let mut engine = Engine::new();
         engine.extend_compiled_rules(compiled);
         for (filter, path) in &filters {
-            match engine.apply_filter(filter) {
+            let filter = match conformance::filter(filter, &infos) {
+                Ok(filter) => filter,
+                Err(e) => {
+                    report.failed.push(RuleFailure {
+                        path: path.clone(),
+                        id: filter.id.clone(),
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            match engine.apply_filter(&filter) {
                 Ok(()) => report.filters += 1,
                 Err(e) => report.failed.push(RuleFailure {
                     path: path.clone(),
@@ -494,7 +526,8 @@ fn build(
                 generate: true,
                 correlated: false,
             };
-            CorrelationInfo { rule, info }
+            let engine = conformance::engine_correlation(&rule);
+            CorrelationInfo { rule, info, engine }
         })
         .collect::<Vec<_>>();
     report.loaded = infos.len() + correlations.len();

@@ -560,7 +560,6 @@ fn temporal_does_not_fire_across_groups_or_beyond_the_timespan() {
 }
 
 #[test]
-#[ignore = "rsigma-parser 0.23 defaults a temporal condition to `gte: 1`, so one rule's match fires it"]
 fn temporal_without_a_condition_requires_every_rule() {
     // "All events defined by the rules referred by the rule field must occur in the time
     // frame defined by timespan"; `condition` is not among what temporal requires.
@@ -875,7 +874,6 @@ fn value_avg_fires_when_the_average_passes_the_limit() {
 }
 
 #[test]
-#[ignore = "rsigma-eval 0.23 never checks a value_percentile condition: it fires on every event"]
 fn value_percentile_compares_the_median_by_default() {
     // The specification leaves the percentile's meaning open ("Check when a certain
     // percentage of observed values occur"); rsigma compares the value at a percentile
@@ -894,6 +892,45 @@ fn value_percentile_compares_the_median_by_default() {
     // Medians: 10, 15, 20, 2510, 5000.
     assert_eq!(fired_at(&fired), [3, 4], "{fired:#?}");
     assert_eq!(fired[0].kind, "value_percentile");
+}
+
+#[test]
+fn value_percentile_at_another_percentile_fails_to_load() {
+    // rsigma-eval 0.23 never compares a percentile with the condition; vigil evaluates the
+    // default (the median) and refuses the others rather than fire on every event.
+    let correlation = "
+        title: Upload volume
+        id: 3f1e2d4c-0000-4000-8000-00000000ac02
+        correlation:
+            type: value_percentile
+            rules:
+                - website_access
+            group-by:
+                - c-ip
+            timespan: 1h
+            condition:
+                field: cs-bytes
+                percentile: 95
+                gt: 1000
+        level: medium
+        ";
+    let (rules, report) = vigil_sigma::RuleSet::from_yaml(
+        "percentile.yml",
+        &documents(&[WEBSITE_ACCESS, correlation]),
+        None,
+    );
+    assert_eq!(report.loaded, 1, "{report:#?}");
+    assert!(rules.correlations().is_empty());
+    assert_eq!(report.failed.len(), 1, "{report:#?}");
+    let failure = &report.failed[0];
+    assert_eq!(
+        failure.id.as_deref(),
+        Some("3f1e2d4c-0000-4000-8000-00000000ac02")
+    );
+    assert!(
+        failure.reason.contains("correlation.condition.percentile"),
+        "{failure:?}"
+    );
 }
 
 // --- generate ---------------------------------------------------------------------------

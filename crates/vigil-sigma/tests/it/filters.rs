@@ -147,7 +147,6 @@ fn a_filter_may_cover_the_rule_with_a_broader_log_source() {
 }
 
 #[test]
-#[ignore = "rsigma-eval 0.23 resolves a filter's rules by id or title, not by name"]
 fn a_filter_by_name_suppresses_the_matches_it_selects() {
     // sigmahq.io, "Referencing in Meta Rules": filters, like correlations, may name a rule
     // by its `name`.
@@ -158,4 +157,40 @@ fn a_filter_by_name_suppresses_the_matches_it_selects() {
     let (detector, _) = load(&[SC_CREATE, &filter]);
     assert!(titles(&detector, &sc("adm_alice")).is_empty());
     assert_eq!(titles(&detector, &sc("bob")).len(), 1);
+}
+
+#[test]
+fn a_filter_naming_no_loaded_rule_fails_naming_the_reference() {
+    let filter = admin_filter(
+        &[
+            "85ff530b-261d-48c6-a441-facaa2e81e48",
+            "proc_creation_win_sc_create_servic",
+        ],
+        WINDOWS_PROCESS_CREATION,
+    );
+    let yaml = [SC_CREATE, &filter]
+        .iter()
+        .map(|d| dedent(d))
+        .collect::<Vec<_>>()
+        .join("\n---\n");
+    let (rules, report) = RuleSet::from_yaml("filters.yml", &yaml, None);
+    assert_eq!(report.loaded, 1, "{report:#?}");
+    assert_eq!(report.filters, 0, "{report:#?}");
+    assert_eq!(report.failed.len(), 1, "{report:#?}");
+    let failure = &report.failed[0];
+    assert_eq!(failure.path, "filters.yml");
+    assert_eq!(
+        failure.id.as_deref(),
+        Some("2a7c0e55-0000-4000-8000-0000000f1173")
+    );
+    assert!(failure.reason.contains("filter.rules"), "{failure:?}");
+    assert!(
+        failure
+            .reason
+            .contains("proc_creation_win_sc_create_servic"),
+        "{failure:?}"
+    );
+    // The filter is not applied at all.
+    let detector = Detector::new(rules, Routing::builtin().unwrap());
+    assert_eq!(titles(&detector, &sc("adm_alice")).len(), 1);
 }
