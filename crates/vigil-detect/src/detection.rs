@@ -5,7 +5,8 @@ use std::str::FromStr;
 
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
+use serde_json::value::RawValue;
 use vigil_event::Event;
 use vigil_sigma::RuleInfo;
 
@@ -78,7 +79,7 @@ pub struct DetectionSource {
 }
 
 /// One rule match, as a line of `detections.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Detection {
     /// The rule's id (its title when it has none).
     pub rule_id: String,
@@ -102,23 +103,38 @@ pub struct Detection {
     /// For a correlation rule: its type, group, aggregate value and window.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub correlation: Option<Json>,
-    /// The matched event's fields (for a correlation: the event that completed it).
-    pub fields: Map<String, Json>,
+    /// The matched event's fields (for a correlation: the event that completed it), kept
+    /// as their JSON text: a hunt holds its detections until the end to sort them, and
+    /// text is several times smaller than a parsed map.
+    pub fields: Box<RawValue>,
+}
+
+impl PartialEq for Detection {
+    fn eq(&self, other: &Self) -> bool {
+        self.sort_key() == other.sort_key()
+            && self.rule_title == other.rule_title
+            && self.selections == other.selections
+            && self.correlation == other.correlation
+            && self.fields.get() == other.fields.get()
+    }
+}
+
+/// An event's fields as a JSON object.
+struct FieldsJson<'a>(&'a vigil_event::Fields);
+
+impl Serialize for FieldsJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter())
+    }
 }
 
 impl Detection {
     /// A detection of `rule` on `event`.
     pub(crate) fn new(rule: &RuleInfo, event: &Event, selections: Vec<String>) -> Self {
-        let fields = event
-            .fields()
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.to_string(),
-                    serde_json::to_value(value).unwrap_or(Json::Null),
-                )
-            })
-            .collect();
+        let fields = serde_json::to_string(&FieldsJson(event.fields()))
+            .ok()
+            .and_then(|text| RawValue::from_string(text).ok())
+            .unwrap_or_else(|| RawValue::NULL.to_owned());
         Detection {
             rule_id: rule.key().to_string(),
             rule_title: rule.title.clone(),
