@@ -192,6 +192,14 @@ impl RuleSet {
         )
     }
 
+    /// The rule files (`.yml`, `.yaml`) under a path, sorted, and what could not be read
+    /// while looking; a file given by name is returned whatever its extension.
+    pub fn files(path: &Path) -> (Vec<PathBuf>, Vec<RuleFailure>) {
+        let mut report = LoadReport::default();
+        let files = rule_files(path, &mut report);
+        (files, report.failed)
+    }
+
     /// Every loaded rule: detection rules, then correlation rules.
     pub fn rules(&self) -> impl Iterator<Item = &RuleInfo> {
         self.infos
@@ -345,6 +353,32 @@ fn document_id(document: &str) -> Option<String> {
     })
 }
 
+/// What a match reports of a rule's metadata, as a reported detection rule without a log
+/// source; callers set the rest.
+fn header(
+    id: &Option<String>,
+    name: &Option<String>,
+    title: &str,
+    level: Option<rsigma_parser::Level>,
+    status: Option<Status>,
+    tags: &[String],
+    path: String,
+) -> RuleInfo {
+    RuleInfo {
+        id: id.clone(),
+        name: name.clone(),
+        title: title.to_string(),
+        level: level.map(|l| l.as_str()),
+        status: status_str(status),
+        tags: tags.to_vec(),
+        path,
+        logsource: LogSource::default(),
+        kind: RuleKind::Detection,
+        generate: true,
+        correlated: false,
+    }
+}
+
 fn status_str(status: Option<Status>) -> Option<&'static str> {
     status.map(|s| match s {
         Status::Stable => "stable",
@@ -465,17 +499,18 @@ fn build(
         };
         let is_referenced = refers(&rule, &referenced);
         infos.push(RuleInfo {
-            id: rule.id.clone(),
-            name: rule.name.clone(),
-            title: rule.title.clone(),
-            level: rule.level.map(|l| l.as_str()),
-            status: status_str(rule.status),
-            tags: rule.tags.clone(),
-            path: path.clone(),
             logsource: vigil_logsource(&rule.logsource),
-            kind: RuleKind::Detection,
             generate: !is_referenced || refers(&rule, &generating),
             correlated: is_referenced,
+            ..header(
+                &rule.id,
+                &rule.name,
+                &rule.title,
+                rule.level,
+                rule.status,
+                &rule.tags,
+                path.clone(),
+            )
         });
         if is_referenced {
             correlated.push(rule);
@@ -514,17 +549,16 @@ fn build(
         .into_iter()
         .map(|(rule, path)| {
             let info = RuleInfo {
-                id: rule.id.clone(),
-                name: rule.name.clone(),
-                title: rule.title.clone(),
-                level: rule.level.map(|l| l.as_str()),
-                status: status_str(rule.status),
-                tags: rule.tags.clone(),
-                path,
-                logsource: LogSource::default(),
                 kind: RuleKind::Correlation,
-                generate: true,
-                correlated: false,
+                ..header(
+                    &rule.id,
+                    &rule.name,
+                    &rule.title,
+                    rule.level,
+                    rule.status,
+                    &rule.tags,
+                    path,
+                )
             };
             let engine = conformance::engine_correlation(&rule);
             CorrelationInfo { rule, info, engine }

@@ -81,18 +81,7 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
     );
     progress.finish();
 
-    let mut outcome = Outcome::Clean;
-    for input in &hunted.inputs {
-        if let Some(failure) = &input.failure
-            && !input.skipped
-        {
-            outcome = Outcome::Partial;
-            say!("error: {}", failure.detail());
-        }
-        if input.errors > 0 {
-            outcome = Outcome::Partial;
-        }
-    }
+    let outcome = super::account_inputs(&hunted.inputs);
     let hidden = hunted.summary.parse_errors as usize;
     if !global.quiet && hidden > limit {
         say!(

@@ -119,7 +119,6 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
     }
     progress.finish();
 
-    let mut outcome = Outcome::Clean;
     let mut hidden = hidden_errors.into_inner().unwrap_or_default();
     hidden.sort();
     for (path, count) in hidden {
@@ -133,17 +132,7 @@ pub(crate) fn run(global: &GlobalArgs, args: ParseArgs) -> anyhow::Result<Outcom
     if skipped > 0 && !global.quiet && !args.stats {
         say!("note: skipped {skipped} file(s) in no format vigil reads (`--stats` lists them)");
     }
-    for summary in &summaries {
-        if let Some(failure) = &summary.failure
-            && !summary.skipped
-        {
-            outcome = Outcome::Partial;
-            say!("error: {}", failure.detail());
-        }
-        if summary.errors > 0 {
-            outcome = Outcome::Partial;
-        }
-    }
+    let outcome = super::account_inputs(&summaries);
 
     if let Some(out) = events_out {
         finish_quietly(out).context("cannot write events")?;

@@ -132,7 +132,7 @@ fn check_installable(report: &LoadReport) -> anyhow::Result<()> {
 
 /// Copies the `.yml` files of a rules directory, keeping their relative paths.
 fn copy_rules(from: &Path, to: &Path) -> anyhow::Result<()> {
-    for entry in walk_yaml(from) {
+    for entry in RuleSet::files(from).0 {
         let relative = entry.strip_prefix(from).unwrap_or(&entry);
         let dest = to.join(relative);
         if let Some(parent) = dest.parent() {
@@ -141,29 +141,6 @@ fn copy_rules(from: &Path, to: &Path) -> anyhow::Result<()> {
         std::fs::copy(&entry, &dest).with_context(|| format!("cannot copy {}", entry.display()))?;
     }
     Ok(())
-}
-
-fn walk_yaml(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("yml" | "yaml")
-            ) {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// Unpacks the rule files (`.yml`) of a release zip, refusing paths that leave the target.
