@@ -1,11 +1,13 @@
 //! `vigil hunt` and `vigil rules`.
 
 use std::io::Write;
+use std::path::Path;
+use std::process::Output;
 
 use serde_json::Value;
 use vigil_test_support::corpus_path;
 
-use crate::{path_arg, stderr, stdout, vigil};
+use crate::{path_arg, stderr, stdout, vigil, vigil_with_data_dir};
 
 const GOOD: &str = r#"title: Whoami Run
 id: 0b6f3a52-6a5e-4c55-9d7e-2f4c1c4a0001
@@ -150,6 +152,31 @@ fn rules_lint_reports_each_failure_with_path_id_and_reason() {
     assert!(stdout(&run).contains("1 rule(s) loaded, 0 failed"));
 }
 
+/// `vigil rules update --from <zip> --data-dir <data_dir>`.
+fn rules_update(zip: &Path, data_dir: &Path) -> Output {
+    vigil(&[
+        "rules",
+        "update",
+        "--from",
+        path_arg(zip),
+        "--data-dir",
+        path_arg(data_dir),
+    ])
+}
+
+/// Asserts that `GOOD` is installed in the rule set under `data_dir`.
+fn assert_installed(data_dir: &Path) {
+    assert!(
+        data_dir
+            .join("rules/sigma/rules/windows/whoami.yml")
+            .is_file()
+    );
+}
+
+fn assert_stderr_contains(run: &Output, needle: &str) {
+    assert!(stderr(run).contains(needle), "{}", stderr(run));
+}
+
 #[test]
 fn rules_update_installs_a_release_zip_that_hunt_then_uses() {
     let data = tempfile::tempdir().unwrap();
@@ -164,29 +191,14 @@ fn rules_update_installs_a_release_zip_that_hunt_then_uses() {
         zip.write_all(b"not a rule").unwrap();
         zip.finish().unwrap();
     }
-    let run = vigil(&[
-        "rules",
-        "update",
-        "--from",
-        path_arg(&zip_path),
-        "--data-dir",
-        path_arg(data.path()),
-    ]);
+    let run = rules_update(&zip_path, data.path());
     assert!(run.status.success(), "{}", stderr(&run));
-    assert!(
-        stderr(&run).contains("installed 1 rule(s)"),
-        "{}",
-        stderr(&run)
-    );
-    assert!(
-        data.path()
-            .join("rules/sigma/rules/windows/whoami.yml")
-            .is_file()
-    );
+    assert_stderr_contains(&run, "installed 1 rule(s)");
+    assert_installed(data.path());
 
     // A hunt without --rules uses the installed set.
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args([
+    let run = vigil_with_data_dir(
+        &[
             "hunt",
             "examples/case-001",
             "--no-builtin",
@@ -194,53 +206,27 @@ fn rules_update_installs_a_release_zip_that_hunt_then_uses() {
             "-q",
             "--year",
             "2024",
-        ])
-        .current_dir(vigil_test_support::workspace_root())
-        .env("VIGIL_DATA_DIR", data.path())
-        .output()
-        .unwrap();
+        ],
+        data.path(),
+    );
     let summary: Value = serde_json::from_str(stdout(&run).trim()).unwrap();
     assert_eq!(summary["rules_loaded"], 1, "{}", stderr(&run));
 
     // Not a zip: an error, and the installed set stays.
     let junk = data.path().join("junk.zip");
     std::fs::write(&junk, b"junk").unwrap();
-    let run = vigil(&[
-        "rules",
-        "update",
-        "--from",
-        path_arg(&junk),
-        "--data-dir",
-        path_arg(data.path()),
-    ]);
+    let run = rules_update(&junk, data.path());
     assert_eq!(run.status.code(), Some(1));
-    assert!(
-        stderr(&run).contains("not a zip archive"),
-        "{}",
-        stderr(&run)
-    );
-    assert!(
-        data.path()
-            .join("rules/sigma/rules/windows/whoami.yml")
-            .is_file()
-    );
+    assert_stderr_contains(&run, "not a zip archive");
+    assert_installed(data.path());
 }
 
 #[test]
 fn hunt_without_any_rules_is_a_usage_error() {
     let empty = tempfile::tempdir().unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["hunt", "examples/case-001", "--no-builtin"])
-        .current_dir(vigil_test_support::workspace_root())
-        .env("VIGIL_DATA_DIR", empty.path())
-        .output()
-        .unwrap();
+    let run = vigil_with_data_dir(&["hunt", "examples/case-001", "--no-builtin"], empty.path());
     assert_eq!(run.status.code(), Some(2));
-    assert!(
-        stderr(&run).contains("no rules to hunt with"),
-        "{}",
-        stderr(&run)
-    );
+    assert_stderr_contains(&run, "no rules to hunt with");
 }
 
 /// `vigil hunt` with only the built-in pack (an empty `--rules` folder keeps rules

@@ -10,12 +10,25 @@ use std::process::{Command, Output};
 
 /// Runs `vigil` with `args` from the repository root.
 pub(crate) fn vigil(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .current_dir(vigil_test_support::workspace_root())
-        .env_remove("VIGIL_LOG")
+    command(args).output().expect("vigil runs")
+}
+
+/// Runs `vigil` with `args` from the repository root, with `VIGIL_DATA_DIR` set to
+/// `data_dir` so that rules installed on the machine stay out.
+pub(crate) fn vigil_with_data_dir(args: &[&str], data_dir: &Path) -> Output {
+    command(args)
+        .env("VIGIL_DATA_DIR", data_dir)
         .output()
         .expect("vigil runs")
+}
+
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vigil"));
+    command
+        .args(args)
+        .current_dir(vigil_test_support::workspace_root())
+        .env_remove("VIGIL_LOG");
+    command
 }
 
 pub(crate) fn stdout(output: &Output) -> String {

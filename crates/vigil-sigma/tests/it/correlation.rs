@@ -4,7 +4,7 @@
 use vigil_event::{Event, Value};
 use vigil_sigma::Detector;
 
-use crate::harness::{dedent, detector, event_in};
+use crate::harness::{detector, documents, event_in, proc_with, security_4688_with};
 
 /// A correlation that fired: at which fed event (0-based), which rule, its group and value.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +84,11 @@ fn logon(user: &str, ip: &str) -> Event {
     )
 }
 
+/// `user`'s failed logons from `ip`, one at each of `times`.
+fn failed_logons(user: &str, ip: &str, times: &[i64]) -> Vec<(i64, Event)> {
+    times.iter().map(|&t| (t, failed_logon(user, ip))).collect()
+}
+
 const FAILED_LOGON: &str = "
 title: Failed logon
 id: 53ba33fd-3a50-4468-a5ef-c583635cfa92
@@ -116,33 +121,53 @@ detection:
 level: low
 ";
 
-fn documents(parts: &[&str]) -> String {
-    parts
-        .iter()
-        .map(|p| dedent(p))
-        .collect::<Vec<_>>()
-        .join("\n---\n")
+/// A correlation rule document: `head` holds its title, id and other top-level keys (name,
+/// level); `kind`, `rules`, `group_by` and `timespan` fill its `correlation:` block, and
+/// `condition` the lines of its `condition:` (none when empty).
+fn correlation(
+    head: &str,
+    kind: &str,
+    rules: &[&str],
+    group_by: &[&str],
+    timespan: &str,
+    condition: &[&str],
+) -> String {
+    let list = |items: &[&str]| {
+        items
+            .iter()
+            .map(|i| format!("\n        - {i}"))
+            .collect::<String>()
+    };
+    let condition = if condition.is_empty() {
+        String::new()
+    } else {
+        let lines: String = condition.iter().map(|c| format!("\n        {c}")).collect();
+        format!("\n    condition:{lines}")
+    };
+    format!(
+        "{head}\ncorrelation:\n    type: {kind}\n    rules:{}\n    group-by:{}\n    timespan: {timespan}{condition}\n",
+        list(rules),
+        list(group_by),
+    )
 }
 
 // --- event_count ------------------------------------------------------------------------
 
-const MANY_FAILED_LOGONS: &str = "
-title: Many failed logons
-id: 0e95725d-7320-415d-80f7-004da920fc11
-correlation:
-    type: event_count
-    rules:
-        - failed_logon
-    group-by:
-        - TargetUserName
-    timespan: 5m
-    condition:
-        gte: 3
-level: high
-";
+/// "Many failed logons": three failed logons of one user, counted from `rule` (a reference
+/// to `FAILED_LOGON`), in `timespan`.
+fn many_failed_logons(rule: &str, timespan: &str) -> String {
+    correlation(
+        "title: Many failed logons\nid: 0e95725d-7320-415d-80f7-004da920fc11\nlevel: high",
+        "event_count",
+        &[rule],
+        &["TargetUserName"],
+        timespan,
+        &["gte: 3"],
+    )
+}
 
 fn event_count_detector() -> Detector {
-    detector(&documents(&[FAILED_LOGON, MANY_FAILED_LOGONS]))
+    detector_of(&[FAILED_LOGON, &many_failed_logons("failed_logon", "5m")])
 }
 
 #[test]
@@ -150,11 +175,7 @@ fn event_count_fires_when_the_threshold_is_reached() {
     let detector = event_count_detector();
     let fired = run(
         &detector,
-        &[
-            (1000, failed_logon("alice", "10.0.0.5")),
-            (1060, failed_logon("alice", "10.0.0.5")),
-            (1120, failed_logon("alice", "10.0.0.5")),
-        ],
+        &failed_logons("alice", "10.0.0.5", &[1000, 1060, 1120]),
     );
     assert_eq!(fired_at(&fired), [2], "{fired:#?}");
     let f = &fired[0];
@@ -185,12 +206,7 @@ fn event_count_does_not_fire_for_events_spread_beyond_the_timespan() {
     let detector = event_count_detector();
     let fired = run(
         &detector,
-        &[
-            (1000, failed_logon("alice", "10.0.0.5")),
-            (1200, failed_logon("alice", "10.0.0.5")),
-            (1400, failed_logon("alice", "10.0.0.5")),
-            (1600, failed_logon("alice", "10.0.0.5")),
-        ],
+        &failed_logons("alice", "10.0.0.5", &[1000, 1200, 1400, 1600]),
     );
     assert!(fired.is_empty(), "{fired:#?}");
 }
@@ -215,25 +231,17 @@ fn event_count_counts_each_group_separately() {
 
 #[test]
 fn event_count_groups_by_every_group_by_field() {
-    let yaml = documents(&[
+    let detector = detector_of(&[
         FAILED_LOGON,
-        "
-        title: Failed logons per user and source
-        id: 6a1d1f84-7f3c-4c0e-9a39-3f0c1a6b2d10
-        correlation:
-            type: event_count
-            rules:
-                - 53ba33fd-3a50-4468-a5ef-c583635cfa92
-            group-by:
-                - TargetUserName
-                - IpAddress
-            timespan: 1h
-            condition:
-                gte: 2
-        level: high
-        ",
+        &correlation(
+            "title: Failed logons per user and source\nid: 6a1d1f84-7f3c-4c0e-9a39-3f0c1a6b2d10\nlevel: high",
+            "event_count",
+            &["53ba33fd-3a50-4468-a5ef-c583635cfa92"],
+            &["TargetUserName", "IpAddress"],
+            "1h",
+            &["gte: 2"],
+        ),
     ]);
-    let detector = detector(&yaml);
     let fired = run(
         &detector,
         &[
@@ -255,32 +263,20 @@ fn event_count_groups_by_every_group_by_field() {
 #[test]
 fn event_count_takes_a_range_condition() {
     // "Example '101 to 200'": `gt` and `lte` together.
-    let yaml = documents(&[
+    let detector = detector_of(&[
         FAILED_LOGON,
-        "
-        title: A few failed logons
-        id: 2c7c2d2e-3b57-4c8b-9f0e-2f6d6a5b0c11
-        correlation:
-            type: event_count
-            rules:
-                - failed_logon
-            group-by:
-                - TargetUserName
-            timespan: 1h
-            condition:
-                gt: 1
-                lte: 2
-        level: low
-        ",
+        &correlation(
+            "title: A few failed logons\nid: 2c7c2d2e-3b57-4c8b-9f0e-2f6d6a5b0c11\nlevel: low",
+            "event_count",
+            &["failed_logon"],
+            &["TargetUserName"],
+            "1h",
+            &["gt: 1", "lte: 2"],
+        ),
     ]);
-    let detector = detector(&yaml);
     let fired = run(
         &detector,
-        &[
-            (1000, failed_logon("alice", "10.0.0.5")),
-            (1010, failed_logon("alice", "10.0.0.5")),
-            (1020, failed_logon("alice", "10.0.0.5")),
-        ],
+        &failed_logons("alice", "10.0.0.5", &[1000, 1010, 1020]),
     );
     assert_eq!(fired_at(&fired), [1], "{fired:#?}");
 }
@@ -288,9 +284,7 @@ fn event_count_takes_a_range_condition() {
 #[test]
 fn timespan_takes_seconds_minutes_hours_and_days() {
     for (timespan, secs) in [("30s", 30), ("90m", 5400), ("2h", 7200), ("1d", 86_400)] {
-        let correlation =
-            MANY_FAILED_LOGONS.replace("timespan: 5m", &format!("timespan: {timespan}"));
-        let detector = detector_of(&[FAILED_LOGON, &correlation]);
+        let detector = detector_of(&[FAILED_LOGON, &many_failed_logons("failed_logon", timespan)]);
         // Three events spread over a little less than the timespan fire; a little more
         // does not.
         let spread = |total: i64| {
@@ -323,36 +317,24 @@ fn correlations_group_by_rule_field_names_through_routing() {
                     - '\ipconfig.exe'
             condition: selection
         ",
-        "
-        title: Discovery burst
-        id: 1a2b3c4d-0000-4000-8000-00000000b005
-        correlation:
-            type: event_count
-            rules:
-                - discovery_command
-            group-by:
-                - User
-            timespan: 10m
-            condition:
-                gte: 3
-        level: high
-        ",
+        &correlation(
+            "title: Discovery burst\nid: 1a2b3c4d-0000-4000-8000-00000000b005\nlevel: high",
+            "event_count",
+            &["discovery_command"],
+            &["User"],
+            "10m",
+            &["gte: 3"],
+        ),
     ]);
     let detector = detector(&yaml);
     let process = |image: &str, user: &str| {
-        event_in(
-            Some("windows"),
-            Some("security"),
-            Some("process_creation"),
-            vec![
-                ("EventID", Value::from(4688_i64)),
-                (
-                    "NewProcessName",
-                    Value::from(format!(r"C:\Windows\System32\{image}")),
-                ),
-                ("SubjectUserName", Value::from(user)),
-            ],
-        )
+        security_4688_with(vec![
+            (
+                "NewProcessName",
+                Value::from(format!(r"C:\Windows\System32\{image}")),
+            ),
+            ("SubjectUserName", Value::from(user)),
+        ])
     };
     let fired = run(
         &detector,
@@ -369,27 +351,20 @@ fn correlations_group_by_rule_field_names_through_routing() {
 
 // --- value_count ------------------------------------------------------------------------
 
+fn password_spraying() -> String {
+    correlation(
+        "title: Password spraying\nid: 0e95725d-7320-415d-80f7-004da920fc12\nlevel: high",
+        "value_count",
+        &["failed_logon"],
+        &["IpAddress"],
+        "10m",
+        &["field: TargetUserName", "gte: 3"],
+    )
+}
+
 #[test]
 fn value_count_counts_distinct_values_per_group() {
-    let yaml = documents(&[
-        FAILED_LOGON,
-        "
-        title: Password spraying
-        id: 0e95725d-7320-415d-80f7-004da920fc12
-        correlation:
-            type: value_count
-            rules:
-                - failed_logon
-            group-by:
-                - IpAddress
-            timespan: 10m
-            condition:
-                field: TargetUserName
-                gte: 3
-        level: high
-        ",
-    ]);
-    let detector = detector(&yaml);
+    let detector = detector_of(&[FAILED_LOGON, &password_spraying()]);
     let fired = run(
         &detector,
         &[
@@ -410,25 +385,7 @@ fn value_count_counts_distinct_values_per_group() {
 
 #[test]
 fn value_count_forgets_values_beyond_the_timespan() {
-    let yaml = documents(&[
-        FAILED_LOGON,
-        "
-        title: Password spraying
-        id: 0e95725d-7320-415d-80f7-004da920fc12
-        correlation:
-            type: value_count
-            rules:
-                - failed_logon
-            group-by:
-                - IpAddress
-            timespan: 10m
-            condition:
-                field: TargetUserName
-                gte: 3
-        level: high
-        ",
-    ]);
-    let detector = detector(&yaml);
+    let detector = detector_of(&[FAILED_LOGON, &password_spraying()]);
     let fired = run(
         &detector,
         &[
@@ -459,28 +416,15 @@ fn recon_rule(name: &str, image: &str, n: u8) -> String {
     )
 }
 
-/// The recon correlation of `kind`, with `condition` (a `condition:` body) or none.
-fn recon_detector(kind: &str, condition: Option<&str>) -> Detector {
-    let condition = condition.map_or(String::new(), |c| {
-        format!("condition:\n                {c}")
-    });
-    let correlation = format!(
-        "
-        title: Recon sequence
-        id: 7e0b8c3a-0000-4000-8000-0000000000ff
-        correlation:
-            type: {kind}
-            rules:
-                - recon_whoami
-                - recon_net
-                - recon_ipconfig
-            group-by:
-                - Computer
-                - User
-            timespan: 5m
-            {condition}
-        level: high
-        "
+/// The recon correlation of `kind`, with these `condition:` lines (none when empty).
+fn recon_detector(kind: &str, condition: &[&str]) -> Detector {
+    let correlation = correlation(
+        "title: Recon sequence\nid: 7e0b8c3a-0000-4000-8000-0000000000ff\nlevel: high",
+        kind,
+        &["recon_whoami", "recon_net", "recon_ipconfig"],
+        &["Computer", "User"],
+        "5m",
+        condition,
     );
     detector(&documents(&[
         &recon_rule("whoami", "whoami.exe", 1),
@@ -491,33 +435,36 @@ fn recon_detector(kind: &str, condition: Option<&str>) -> Detector {
 }
 
 fn run_process(image: &str, computer: &str, user: &str) -> Event {
-    event_in(
-        Some("windows"),
-        Some("sysmon"),
-        Some("process_creation"),
-        vec![
-            ("EventID", Value::from(1_i64)),
-            (
-                "Image",
-                Value::from(format!(r"C:\Windows\System32\{image}")),
-            ),
-            ("Computer", Value::from(computer)),
-            ("User", Value::from(user)),
-        ],
-    )
+    proc_with(vec![
+        ("EventID", Value::from(1_i64)),
+        (
+            "Image",
+            Value::from(format!(r"C:\Windows\System32\{image}")),
+        ),
+        ("Computer", Value::from(computer)),
+        ("User", Value::from(user)),
+    ])
+}
+
+/// bob's processes on ws1: at each time, the image run.
+fn bob_on_ws1(steps: &[(i64, &str)]) -> Vec<(i64, Event)> {
+    steps
+        .iter()
+        .map(|&(t, image)| (t, run_process(image, "ws1", "bob")))
+        .collect()
 }
 
 #[test]
 fn temporal_fires_when_every_rule_matched_in_the_timespan_in_any_order() {
-    let detector = recon_detector("temporal", Some("gte: 3"));
+    let detector = recon_detector("temporal", &["gte: 3"]);
     let fired = run(
         &detector,
-        &[
-            (1000, run_process("ipconfig.exe", "ws1", "bob")),
-            (1030, run_process("whoami.exe", "ws1", "bob")),
-            (1031, run_process("whoami.exe", "ws1", "bob")),
-            (1060, run_process("net.exe", "ws1", "bob")),
-        ],
+        &bob_on_ws1(&[
+            (1000, "ipconfig.exe"),
+            (1030, "whoami.exe"),
+            (1031, "whoami.exe"),
+            (1060, "net.exe"),
+        ]),
     );
     assert_eq!(fired_at(&fired), [3], "{fired:#?}");
     assert_eq!(fired[0].kind, "temporal");
@@ -528,21 +475,21 @@ fn temporal_fires_when_every_rule_matched_in_the_timespan_in_any_order() {
 
 #[test]
 fn temporal_does_not_fire_when_a_rule_is_missing() {
-    let detector = recon_detector("temporal", Some("gte: 3"));
+    let detector = recon_detector("temporal", &["gte: 3"]);
     let fired = run(
         &detector,
-        &[
-            (1000, run_process("ipconfig.exe", "ws1", "bob")),
-            (1030, run_process("whoami.exe", "ws1", "bob")),
-            (1060, run_process("whoami.exe", "ws1", "bob")),
-        ],
+        &bob_on_ws1(&[
+            (1000, "ipconfig.exe"),
+            (1030, "whoami.exe"),
+            (1060, "whoami.exe"),
+        ]),
     );
     assert!(fired.is_empty(), "{fired:#?}");
 }
 
 #[test]
 fn temporal_does_not_fire_across_groups_or_beyond_the_timespan() {
-    let detector = recon_detector("temporal", Some("gte: 3"));
+    let detector = recon_detector("temporal", &["gte: 3"]);
     let fired = run(
         &detector,
         &[
@@ -563,28 +510,28 @@ fn temporal_does_not_fire_across_groups_or_beyond_the_timespan() {
 fn temporal_without_a_condition_requires_every_rule() {
     // "All events defined by the rules referred by the rule field must occur in the time
     // frame defined by timespan"; `condition` is not among what temporal requires.
-    let detector = recon_detector("temporal", None);
+    let detector = recon_detector("temporal", &[]);
     let fired = run(
         &detector,
-        &[
-            (1000, run_process("ipconfig.exe", "ws1", "bob")),
-            (1030, run_process("whoami.exe", "ws1", "bob")),
-            (1060, run_process("net.exe", "ws1", "bob")),
-        ],
+        &bob_on_ws1(&[
+            (1000, "ipconfig.exe"),
+            (1030, "whoami.exe"),
+            (1060, "net.exe"),
+        ]),
     );
     assert_eq!(fired_at(&fired), [2], "{fired:#?}");
 }
 
 #[test]
 fn temporal_ordered_fires_when_the_rules_match_in_order() {
-    let detector = recon_detector("temporal_ordered", None);
+    let detector = recon_detector("temporal_ordered", &[]);
     let fired = run(
         &detector,
-        &[
-            (1000, run_process("whoami.exe", "ws1", "bob")),
-            (1010, run_process("net.exe", "ws1", "bob")),
-            (1020, run_process("ipconfig.exe", "ws1", "bob")),
-        ],
+        &bob_on_ws1(&[
+            (1000, "whoami.exe"),
+            (1010, "net.exe"),
+            (1020, "ipconfig.exe"),
+        ]),
     );
     assert_eq!(fired_at(&fired), [2], "{fired:#?}");
     assert_eq!(fired[0].kind, "temporal_ordered");
@@ -592,14 +539,14 @@ fn temporal_ordered_fires_when_the_rules_match_in_order() {
 
 #[test]
 fn temporal_ordered_does_not_fire_out_of_order() {
-    let detector = recon_detector("temporal_ordered", None);
+    let detector = recon_detector("temporal_ordered", &[]);
     let fired = run(
         &detector,
-        &[
-            (1000, run_process("ipconfig.exe", "ws1", "bob")),
-            (1010, run_process("net.exe", "ws1", "bob")),
-            (1020, run_process("whoami.exe", "ws1", "bob")),
-        ],
+        &bob_on_ws1(&[
+            (1000, "ipconfig.exe"),
+            (1010, "net.exe"),
+            (1020, "whoami.exe"),
+        ]),
     );
     assert!(fired.is_empty(), "{fired:#?}");
 }
@@ -804,24 +751,25 @@ fn proxy(client: &str, user: &str, bytes: i64) -> Event {
     )
 }
 
+/// bob's uploads from 10.0.0.7: at each time, the bytes sent.
+fn bob_uploads(steps: &[(i64, i64)]) -> Vec<(i64, Event)> {
+    steps
+        .iter()
+        .map(|&(t, bytes)| (t, proxy("10.0.0.7", "bob", bytes)))
+        .collect()
+}
+
+const UPLOAD_VOLUME: &str =
+    "title: Upload volume\nid: 3f1e2d4c-0000-4000-8000-00000000ac02\nlevel: medium";
+
 fn metric_detector(kind: &str, condition: &str) -> Detector {
-    let correlation = format!(
-        "
-        title: Upload volume
-        id: 3f1e2d4c-0000-4000-8000-00000000ac02
-        correlation:
-            type: {kind}
-            rules:
-                - website_access
-            group-by:
-                - c-ip
-                - cs-username
-            timespan: 1h
-            condition:
-                field: cs-bytes
-                {condition}
-        level: medium
-        "
+    let correlation = correlation(
+        UPLOAD_VOLUME,
+        kind,
+        &["website_access"],
+        &["c-ip", "cs-username"],
+        "1h",
+        &["field: cs-bytes", condition],
     );
     detector(&documents(&[WEBSITE_ACCESS, &correlation]))
 }
@@ -847,13 +795,7 @@ fn value_sum_fires_when_the_sum_passes_the_limit() {
 #[test]
 fn value_sum_forgets_values_beyond_the_timespan() {
     let detector = metric_detector("value_sum", "gt: 1000000");
-    let fired = run(
-        &detector,
-        &[
-            (1000, proxy("10.0.0.7", "bob", 600_000)),
-            (5000, proxy("10.0.0.7", "bob", 600_000)),
-        ],
-    );
+    let fired = run(&detector, &bob_uploads(&[(1000, 600_000), (5000, 600_000)]));
     assert!(fired.is_empty(), "{fired:#?}");
 }
 
@@ -862,11 +804,7 @@ fn value_avg_fires_when_the_average_passes_the_limit() {
     let detector = metric_detector("value_avg", "gt: 500");
     let fired = run(
         &detector,
-        &[
-            (1000, proxy("10.0.0.7", "bob", 100)),
-            (1010, proxy("10.0.0.7", "bob", 200)),
-            (1020, proxy("10.0.0.7", "bob", 2000)),
-        ],
+        &bob_uploads(&[(1000, 100), (1010, 200), (1020, 2000)]),
     );
     assert_eq!(fired_at(&fired), [2], "{fired:#?}");
     assert_eq!(fired[0].kind, "value_avg");
@@ -881,13 +819,13 @@ fn value_percentile_compares_the_median_by_default() {
     let detector = metric_detector("value_percentile", "gt: 1000");
     let fired = run(
         &detector,
-        &[
-            (1000, proxy("10.0.0.7", "bob", 10)),
-            (1010, proxy("10.0.0.7", "bob", 20)),
-            (1020, proxy("10.0.0.7", "bob", 5000)),
-            (1030, proxy("10.0.0.7", "bob", 6000)),
-            (1040, proxy("10.0.0.7", "bob", 7000)),
-        ],
+        &bob_uploads(&[
+            (1000, 10),
+            (1010, 20),
+            (1020, 5000),
+            (1030, 6000),
+            (1040, 7000),
+        ]),
     );
     // Medians: 10, 15, 20, 2510, 5000.
     assert_eq!(fired_at(&fired), [3, 4], "{fired:#?}");
@@ -898,25 +836,17 @@ fn value_percentile_compares_the_median_by_default() {
 fn value_percentile_at_another_percentile_fails_to_load() {
     // rsigma-eval 0.23 never compares a percentile with the condition; vigil evaluates the
     // default (the median) and refuses the others rather than fire on every event.
-    let correlation = "
-        title: Upload volume
-        id: 3f1e2d4c-0000-4000-8000-00000000ac02
-        correlation:
-            type: value_percentile
-            rules:
-                - website_access
-            group-by:
-                - c-ip
-            timespan: 1h
-            condition:
-                field: cs-bytes
-                percentile: 95
-                gt: 1000
-        level: medium
-        ";
+    let correlation = correlation(
+        UPLOAD_VOLUME,
+        "value_percentile",
+        &["website_access"],
+        &["c-ip"],
+        "1h",
+        &["field: cs-bytes", "percentile: 95", "gt: 1000"],
+    );
     let (rules, report) = vigil_sigma::RuleSet::from_yaml(
         "percentile.yml",
-        &documents(&[WEBSITE_ACCESS, correlation]),
+        &documents(&[WEBSITE_ACCESS, &correlation]),
         None,
     );
     assert_eq!(report.loaded, 1, "{report:#?}");
@@ -952,7 +882,10 @@ fn rules_a_correlation_counts_are_not_reported_unless_it_says_generate() {
         .unwrap();
     assert!(correlation.generate);
 
-    let generating = MANY_FAILED_LOGONS.replace("level: high", "generate: true\nlevel: high");
+    let generating = format!(
+        "{}generate: true\n",
+        many_failed_logons("failed_logon", "5m")
+    );
     let detector = detector_of(&[FAILED_LOGON, &generating]);
     let rule = detector
         .rules()
@@ -965,7 +898,11 @@ fn rules_a_correlation_counts_are_not_reported_unless_it_says_generate() {
 
 #[test]
 fn a_rule_no_correlation_counts_is_reported_and_not_correlated() {
-    let detector = detector_of(&[FAILED_LOGON, SUCCESSFUL_LOGON, MANY_FAILED_LOGONS]);
+    let detector = detector_of(&[
+        FAILED_LOGON,
+        SUCCESSFUL_LOGON,
+        &many_failed_logons("failed_logon", "5m"),
+    ]);
     let rule = detector
         .rules()
         .rules()
@@ -978,15 +915,10 @@ fn a_rule_no_correlation_counts_is_reported_and_not_correlated() {
 #[test]
 fn a_correlation_may_refer_to_a_rule_by_id_or_by_name() {
     for reference in ["failed_logon", "53ba33fd-3a50-4468-a5ef-c583635cfa92"] {
-        let correlation = MANY_FAILED_LOGONS.replace("- failed_logon", &format!("- {reference}"));
-        let detector = detector_of(&[FAILED_LOGON, &correlation]);
+        let detector = detector_of(&[FAILED_LOGON, &many_failed_logons(reference, "5m")]);
         let fired = run(
             &detector,
-            &[
-                (1000, failed_logon("alice", "10.0.0.5")),
-                (1010, failed_logon("alice", "10.0.0.5")),
-                (1020, failed_logon("alice", "10.0.0.5")),
-            ],
+            &failed_logons("alice", "10.0.0.5", &[1000, 1010, 1020]),
         );
         assert_eq!(fired_at(&fired), [2], "{reference}: {fired:#?}");
     }

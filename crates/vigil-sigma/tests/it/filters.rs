@@ -3,7 +3,7 @@
 
 use vigil_sigma::{Detector, Routing, RuleSet};
 
-use crate::harness::{dedent, proc, titles};
+use crate::harness::{documents, proc, titles};
 
 const SC_CREATE: &str = r"
 title: New Service Creation Using Sc.EXE
@@ -22,6 +22,9 @@ detection:
     condition: selection
 level: low
 ";
+
+/// `SC_CREATE`'s id.
+const SC_CREATE_ID: &str = "85ff530b-261d-48c6-a441-facaa2e81e48";
 
 const RAR: &str = r"
 title: Files Added To An Archive Using Rar.EXE
@@ -53,15 +56,16 @@ fn admin_filter(references: &[&str], logsource: &str) -> String {
 
 const WINDOWS_PROCESS_CREATION: &str = "    category: process_creation\n    product: windows";
 
-fn load(documents: &[&str]) -> (Detector, vigil_sigma::LoadReport) {
-    let yaml = documents
-        .iter()
-        .map(|d| dedent(d))
-        .collect::<Vec<_>>()
-        .join("\n---\n");
-    let (rules, report) = RuleSet::from_yaml("filters.yml", &yaml, None);
+fn load(parts: &[&str]) -> (Detector, vigil_sigma::LoadReport) {
+    let (rules, report) = RuleSet::from_yaml("filters.yml", &documents(parts), None);
     assert!(report.failed.is_empty(), "{report:#?}");
     (Detector::new(rules, Routing::builtin().unwrap()), report)
+}
+
+/// `SC_CREATE` alone, with an administrator filter naming it by `reference` under this
+/// `logsource:` body.
+fn sc_create_filtered(reference: &str, logsource: &str) -> Detector {
+    load(&[SC_CREATE, &admin_filter(&[reference], logsource)]).0
 }
 
 fn sc(user: &str) -> vigil_event::Event {
@@ -89,10 +93,7 @@ fn set(titles: &[&str]) -> std::collections::BTreeSet<String> {
 
 #[test]
 fn a_filter_by_id_suppresses_the_matches_it_selects() {
-    let filter = admin_filter(
-        &["85ff530b-261d-48c6-a441-facaa2e81e48"],
-        WINDOWS_PROCESS_CREATION,
-    );
+    let filter = admin_filter(&[SC_CREATE_ID], WINDOWS_PROCESS_CREATION);
     let (detector, report) = load(&[SC_CREATE, RAR, &filter]);
     assert_eq!(report.filters, 1);
     assert_eq!(report.loaded, 2);
@@ -113,10 +114,7 @@ fn a_filter_by_id_suppresses_the_matches_it_selects() {
 #[test]
 fn a_filter_may_name_several_rules() {
     let filter = admin_filter(
-        &[
-            "85ff530b-261d-48c6-a441-facaa2e81e48",
-            "6f3e2987-db24-4c78-a860-b4f4095a7095",
-        ],
+        &[SC_CREATE_ID, "6f3e2987-db24-4c78-a860-b4f4095a7095"],
         WINDOWS_PROCESS_CREATION,
     );
     let (detector, _) = load(&[SC_CREATE, RAR, &filter]);
@@ -127,21 +125,13 @@ fn a_filter_may_name_several_rules() {
 
 #[test]
 fn a_filter_whose_log_source_does_not_cover_the_rule_leaves_it_alone() {
-    let filter = admin_filter(
-        &["85ff530b-261d-48c6-a441-facaa2e81e48"],
-        "    product: linux",
-    );
-    let (detector, _) = load(&[SC_CREATE, &filter]);
+    let detector = sc_create_filtered(SC_CREATE_ID, "    product: linux");
     assert_eq!(titles(&detector, &sc("adm_alice")).len(), 1);
 }
 
 #[test]
 fn a_filter_may_cover_the_rule_with_a_broader_log_source() {
-    let filter = admin_filter(
-        &["85ff530b-261d-48c6-a441-facaa2e81e48"],
-        "    product: windows",
-    );
-    let (detector, _) = load(&[SC_CREATE, &filter]);
+    let detector = sc_create_filtered(SC_CREATE_ID, "    product: windows");
     assert!(titles(&detector, &sc("adm_alice")).is_empty());
     assert_eq!(titles(&detector, &sc("bob")).len(), 1);
 }
@@ -150,11 +140,10 @@ fn a_filter_may_cover_the_rule_with_a_broader_log_source() {
 fn a_filter_by_name_suppresses_the_matches_it_selects() {
     // sigmahq.io, "Referencing in Meta Rules": filters, like correlations, may name a rule
     // by its `name`.
-    let filter = admin_filter(
-        &["proc_creation_win_sc_create_service"],
+    let detector = sc_create_filtered(
+        "proc_creation_win_sc_create_service",
         WINDOWS_PROCESS_CREATION,
     );
-    let (detector, _) = load(&[SC_CREATE, &filter]);
     assert!(titles(&detector, &sc("adm_alice")).is_empty());
     assert_eq!(titles(&detector, &sc("bob")).len(), 1);
 }
@@ -162,18 +151,11 @@ fn a_filter_by_name_suppresses_the_matches_it_selects() {
 #[test]
 fn a_filter_naming_no_loaded_rule_fails_naming_the_reference() {
     let filter = admin_filter(
-        &[
-            "85ff530b-261d-48c6-a441-facaa2e81e48",
-            "proc_creation_win_sc_create_servic",
-        ],
+        &[SC_CREATE_ID, "proc_creation_win_sc_create_servic"],
         WINDOWS_PROCESS_CREATION,
     );
-    let yaml = [SC_CREATE, &filter]
-        .iter()
-        .map(|d| dedent(d))
-        .collect::<Vec<_>>()
-        .join("\n---\n");
-    let (rules, report) = RuleSet::from_yaml("filters.yml", &yaml, None);
+    let (rules, report) =
+        RuleSet::from_yaml("filters.yml", &documents(&[SC_CREATE, &filter]), None);
     assert_eq!(report.loaded, 1, "{report:#?}");
     assert_eq!(report.filters, 0, "{report:#?}");
     assert_eq!(report.failed.len(), 1, "{report:#?}");

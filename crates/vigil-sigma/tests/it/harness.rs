@@ -30,6 +30,15 @@ pub(crate) fn dedent(text: &str) -> String {
         .join("\n")
 }
 
+/// `parts`, each dedented, as one multi-document YAML stream.
+pub(crate) fn documents(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .map(|p| dedent(p))
+        .collect::<Vec<_>>()
+        .join("\n---\n")
+}
+
 /// `text` dedented, then indented by `by` spaces.
 pub(crate) fn indent(text: &str, by: usize) -> String {
     let pad = " ".repeat(by);
@@ -114,6 +123,13 @@ pub(crate) fn proc(fields: &[(&str, &str)]) -> Event {
 /// A Windows process-creation event with these fields.
 pub(crate) fn proc_with(fields: Vec<(&str, Value)>) -> Event {
     event_in(Some(PRODUCT), Some("sysmon"), Some(CATEGORY), fields)
+}
+
+/// A Windows Security 4688 (process creation) event with these fields after its `EventID`.
+pub(crate) fn security_4688_with(fields: Vec<(&str, Value)>) -> Event {
+    let mut all = vec![("EventID", Value::from(4688_i64))];
+    all.extend(fields);
+    event_in(Some(PRODUCT), Some("security"), Some(CATEGORY), all)
 }
 
 /// The indices of the rules that match `event`, after asserting that the fast path and

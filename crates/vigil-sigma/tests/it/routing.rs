@@ -4,7 +4,9 @@
 use vigil_event::{Event, Location, Origin, Value};
 use vigil_normalize::Taxonomy;
 
-use crate::harness::{detector, event_in, hits, id_for, indent, titles};
+use crate::harness::{
+    detector, event_in, hits, id_for, indent, proc_with, security_4688_with, titles,
+};
 
 /// A rule with this title, `logsource:` body and `detection:` body.
 fn rule(title: &str, logsource: &str, detection: &str) -> String {
@@ -32,36 +34,25 @@ fn process_creation_rule() -> String {
 }
 
 fn sysmon_1(image: &str, parent: &str) -> Event {
-    event_in(
-        Some("windows"),
-        Some("sysmon"),
-        Some("process_creation"),
-        vec![
-            ("EventID", Value::from(1_i64)),
-            ("Image", Value::from(image)),
-            ("ParentImage", Value::from(parent)),
-            ("ProcessId", Value::from("4242")),
-            ("ParentProcessId", Value::from("1000")),
-        ],
-    )
+    proc_with(vec![
+        ("EventID", Value::from(1_i64)),
+        ("Image", Value::from(image)),
+        ("ParentImage", Value::from(parent)),
+        ("ProcessId", Value::from("4242")),
+        ("ParentProcessId", Value::from("1000")),
+    ])
 }
 
 /// A Security 4688 event: the new process is `NewProcessName`/`NewProcessId`, its creator
 /// `ParentProcessName`/`ProcessId`.
 fn security_4688(image: &str, parent: &str) -> Event {
-    event_in(
-        Some("windows"),
-        Some("security"),
-        Some("process_creation"),
-        vec![
-            ("EventID", Value::from(4688_i64)),
-            ("NewProcessName", Value::from(image)),
-            ("ParentProcessName", Value::from(parent)),
-            ("NewProcessId", Value::from("0x1092")),
-            ("ProcessId", Value::from("0x3e8")),
-            ("SubjectUserName", Value::from("bob")),
-        ],
-    )
+    security_4688_with(vec![
+        ("NewProcessName", Value::from(image)),
+        ("ParentProcessName", Value::from(parent)),
+        ("NewProcessId", Value::from("0x1092")),
+        ("ProcessId", Value::from("0x3e8")),
+        ("SubjectUserName", Value::from("bob")),
+    ])
 }
 
 const WHOAMI: &str = r"C:\Windows\System32\whoami.exe";
