@@ -1,4 +1,6 @@
-//! Integration tests of hunts over the bundled examples.
+//! Integration tests of hunts: the built-in pack over the bundled examples, and SigmaHQ's
+//! regression tests over their EVTX files.
 #![allow(clippy::unwrap_used)] // Test helpers fail loudly; that is their job.
 
 mod builtin_pack;
+mod regression;
