@@ -1,73 +1,11 @@
 //! What a hunt outputs: one [`Detection`] per match, and a [`Summary`].
 
-use std::fmt;
-use std::str::FromStr;
-
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
 use vigil_event::Event;
-use vigil_sigma::RuleInfo;
-
-/// Rule levels, lowest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// `informational`.
-    Informational,
-    /// `low`.
-    Low,
-    /// `medium`.
-    Medium,
-    /// `high`.
-    High,
-    /// `critical`.
-    Critical,
-}
-
-impl Level {
-    /// The level's name as rules write it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Informational => "informational",
-            Level::Low => "low",
-            Level::Medium => "medium",
-            Level::High => "high",
-            Level::Critical => "critical",
-        }
-    }
-
-    /// A rule's level; a rule without one counts as `informational`.
-    pub fn of(rule: &RuleInfo) -> Level {
-        rule.level
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(Level::Informational)
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Level {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "informational" | "info" => Ok(Level::Informational),
-            "low" => Ok(Level::Low),
-            "medium" => Ok(Level::Medium),
-            "high" => Ok(Level::High),
-            "critical" => Ok(Level::Critical),
-            other => Err(format!(
-                "unknown level `{other}` (expected informational, low, medium, high or critical)"
-            )),
-        }
-    }
-}
+use vigil_sigma::{Level, RuleInfo};
 
 /// Where the matched event was read.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -119,26 +57,17 @@ impl PartialEq for Detection {
     }
 }
 
-/// An event's fields as a JSON object.
-struct FieldsJson<'a>(&'a vigil_event::Fields);
-
-impl Serialize for FieldsJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter())
-    }
-}
-
 impl Detection {
     /// A detection of `rule` on `event`.
     pub(crate) fn new(rule: &RuleInfo, event: &Event, selections: Vec<String>) -> Self {
-        let fields = serde_json::to_string(&FieldsJson(event.fields()))
+        let fields = serde_json::to_string(event.fields())
             .ok()
             .and_then(|text| RawValue::from_string(text).ok())
             .unwrap_or_else(|| RawValue::NULL.to_owned());
         Detection {
             rule_id: rule.key().to_string(),
             rule_title: rule.title.clone(),
-            level: Level::of(rule),
+            level: rule.reported_level(),
             status: rule.status,
             tags: rule.tags.clone(),
             timestamp: event.timestamp,

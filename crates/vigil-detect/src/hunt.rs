@@ -10,7 +10,9 @@ use vigil_ingest::{Ingest, InputInfo, InputSummary, Plan, RecordError, RecordRes
 use vigil_normalize::Taxonomy;
 use vigil_sigma::{Detector, Match};
 
-use crate::detection::{Detection, Level, Summary};
+use vigil_sigma::Level;
+
+use crate::detection::{Detection, Summary};
 
 /// What a hunt keeps and drops.
 #[derive(Debug, Clone, Copy)]
@@ -125,7 +127,7 @@ where
         });
         for p in &pending {
             for fired in correlator.feed(&p.event, &p.matches, p.at) {
-                let level = Level::of(fired.rule);
+                let level = fired.rule.reported_level();
                 if level < options.min_level {
                     continue;
                 }
@@ -181,7 +183,7 @@ where
 fn keep<'d>(found: &mut Found<'d>, event: Event, matches: Vec<Match<'d>>, options: HuntOptions) {
     let mut correlated = Vec::new();
     for m in matches {
-        if m.rule.generate && Level::of(m.rule) >= options.min_level {
+        if m.rule.generate && m.rule.reported_level() >= options.min_level {
             found
                 .detections
                 .push(Detection::new(m.rule, &event, m.selections.clone()));

@@ -11,5 +11,6 @@
 mod detection;
 mod hunt;
 
-pub use detection::{Detection, DetectionSource, Level, Summary};
+pub use detection::{Detection, DetectionSource, Summary};
 pub use hunt::{HuntOptions, HuntReport, hunt};
+pub use vigil_sigma::Level;

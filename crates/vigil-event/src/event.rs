@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::field::{FieldKey, FieldName, Fields};
 use crate::logsource::LogSource;
@@ -207,18 +207,6 @@ impl Event {
     }
 }
 
-struct FieldsAsMap<'a>(&'a Fields);
-
-impl Serialize for FieldsAsMap<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (name, value) in self.0.iter() {
-            map.serialize_entry(name, value)?;
-        }
-        map.end()
-    }
-}
-
 /// Events serialize as `{"timestamp","host","format","variant","logsource","origin","fields"}`,
 /// the shape `vigil parse` prints; an absent timestamp, host, variant or log source is left
 /// out.
@@ -244,7 +232,7 @@ impl Serialize for Event {
             s.serialize_field("logsource", &self.logsource)?;
         }
         s.serialize_field("origin", &self.origin)?;
-        s.serialize_field("fields", &FieldsAsMap(&self.fields))?;
+        s.serialize_field("fields", &self.fields)?;
         s.end()
     }
 }

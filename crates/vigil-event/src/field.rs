@@ -269,6 +269,18 @@ impl Fields {
     }
 }
 
+/// Fields serialize as one JSON object, `{"name": value, ...}`, in field order.
+impl serde::Serialize for Fields {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (name, value) in self.iter() {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
 impl<N: Into<FieldName>> FromIterator<(N, Value)> for Fields {
     fn from_iter<I: IntoIterator<Item = (N, Value)>>(iter: I) -> Self {
         let mut fields = Fields::default();

@@ -107,16 +107,7 @@ impl rsigma_eval::Event for SigmaEvent<'_> {
     }
 
     fn to_json(&self) -> Json {
-        let map = self
-            .event
-            .fields()
-            .iter()
-            .map(|(name, value)| {
-                let value = serde_json::to_value(value).unwrap_or(Json::Null);
-                (name.to_string(), value)
-            })
-            .collect();
-        Json::Object(map)
+        serde_json::to_value(self.event.fields()).unwrap_or(Json::Null)
     }
 
     fn top_level_keys(&self) -> Option<Vec<Cow<'_, str>>> {

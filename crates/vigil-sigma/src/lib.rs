@@ -48,6 +48,7 @@ mod conformance;
 mod detector;
 mod error;
 mod event;
+mod level;
 mod placeholders;
 mod routing;
 mod rules;
@@ -55,6 +56,7 @@ mod rules;
 pub use detector::{CorrelationMatch, Correlator, Detector, Match, Matcher};
 pub use error::{Error, Result};
 pub use event::SigmaEvent;
+pub use level::Level;
 pub use placeholders::Placeholders;
 pub use routing::{Aliases, Routing};
 pub use rules::{

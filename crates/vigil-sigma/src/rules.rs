@@ -14,6 +14,7 @@ use serde::Serialize;
 use vigil_event::LogSource;
 
 use crate::conformance;
+use crate::level::Level;
 use crate::placeholders::Placeholders;
 
 /// Where rules come from.
@@ -49,8 +50,8 @@ pub struct RuleInfo {
     pub name: Option<String>,
     /// The rule's `title`.
     pub title: String,
-    /// `informational`, `low`, `medium`, `high` or `critical`.
-    pub level: Option<&'static str>,
+    /// The rule's level, if it has one.
+    pub level: Option<Level>,
     /// `stable`, `test`, `experimental`, `deprecated` or `unsupported`.
     pub status: Option<&'static str>,
     /// The rule's tags (`attack.t1059.001`).
@@ -70,6 +71,11 @@ pub struct RuleInfo {
 }
 
 impl RuleInfo {
+    /// The level a match reports: the rule's, or `informational` when it has none.
+    pub fn reported_level(&self) -> Level {
+        self.level.unwrap_or(Level::Informational)
+    }
+
     /// The rule's id, or its title when it has none: how output names a rule.
     pub fn key(&self) -> &str {
         self.id.as_deref().unwrap_or(&self.title)
@@ -368,7 +374,7 @@ fn header(
         id: id.clone(),
         name: name.clone(),
         title: title.to_string(),
-        level: level.map(|l| l.as_str()),
+        level: level.map(Level::from_rsigma),
         status: status_str(status),
         tags: tags.to_vec(),
         path,

@@ -49,7 +49,7 @@ fn a_valid_rule_loads() {
     let rule = rules.rules().next().unwrap();
     assert_eq!(rule.title, "Whoami");
     assert_eq!(rule.id.as_deref(), Some(id_for("Whoami").as_str()));
-    assert_eq!(rule.level, Some("medium"));
+    assert_eq!(rule.level, Some(vigil_sigma::Level::Medium));
     assert_eq!(rule.status, Some("test"));
     assert_eq!(rule.path, PATH);
 }
