@@ -123,13 +123,7 @@ impl Detector {
     /// sets equals the event's, a category also matching the broader categories routing
     /// says it belongs to (`registry_set` events are `registry_event` events).
     pub fn applies(&self, rule: &LogSource, event: &LogSource) -> bool {
-        fn same(want: &Option<vigil_event::Text>, have: &Option<vigil_event::Text>) -> bool {
-            match want {
-                None => true,
-                Some(w) => have.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(w)),
-            }
-        }
-        let category = match (&rule.category, &event.category) {
+        let category = match (rule.category.as_deref(), event.category.as_deref()) {
             (None, _) => true,
             (Some(_), None) => false,
             (Some(want), Some(have)) => {
@@ -141,7 +135,7 @@ impl Detector {
                         .any(|c| c.eq_ignore_ascii_case(want))
             }
         };
-        category && same(&rule.product, &event.product) && same(&rule.service, &event.service)
+        category && event.matches(None, rule.product.as_deref(), rule.service.as_deref())
     }
 
     fn to_match(&self, result: EvaluationResult) -> Option<Match<'_>> {

@@ -33,16 +33,6 @@ impl Aliases {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.names.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
-
-    /// How many names are renamed.
-    pub fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    /// Whether no name is renamed.
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
 }
 
 #[derive(Debug, Deserialize)]
