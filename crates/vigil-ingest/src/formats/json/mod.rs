@@ -167,9 +167,10 @@ mod tests {
         assert_eq!(third.origin.location.line, Some(4));
     }
 
-    #[test]
-    fn a_truncated_records_file_keeps_its_records_and_says_it_is_cut() {
-        let text = "{\"Records\": [\n  {\"eventName\":\"GetObject\",\"eventSource\":\"s3.amazonaws.com\"},\n  {\"eventName\":\"CreateUser\",\"eventSource\":\"iam.amazonaws.com\"}";
+    /// Reads `text`, a JSON array (or `Records` wrapper) of two records whose closing bracket
+    /// is missing: both records come out, then an error at `end` saying `unclosed`; with a
+    /// third record cut mid-way, that record's error at `cut` comes before it.
+    fn assert_cut_array(text: &str, end: &str, cut: &str, unclosed: &str) {
         let got = read(text);
         assert_eq!(got.len(), 3, "{got:?}");
         assert_eq!(
@@ -183,58 +184,34 @@ mod tests {
         let error = got[2].as_ref().unwrap_err().to_string();
         assert_eq!(
             error,
-            "t.json: record 3, line 3, offset 0x0000008a: incomplete JSON value: the Records array is not closed: the input ends inside it (truncated?)"
+            format!(
+                "t.json: record 3, line 3, offset {end}: incomplete JSON value: {unclosed}: the input ends inside it (truncated?)"
+            )
         );
-        // A record cut mid-way is one more error, before it.
         let got = read(&format!("{text},\n  {{\"eventName\":\"Del"));
         assert_eq!(got.len(), 4, "{got:?}");
-        let cut = got[2].as_ref().unwrap_err().to_string();
+        let error = got[2].as_ref().unwrap_err().to_string();
         assert!(
-            cut.starts_with("t.json: record 3, line 4, offset 0x0000008e: incomplete JSON value: the input ends inside the record"),
-            "{cut}"
+            error.starts_with(&format!("t.json: record 3, line 4, offset {cut}: incomplete JSON value: the input ends inside the record")),
+            "{error}"
         );
-        assert!(
-            got[3]
-                .as_ref()
-                .unwrap_err()
-                .to_string()
-                .contains("not closed")
+        assert!(got[3].as_ref().unwrap_err().to_string().contains(unclosed));
+    }
+
+    #[test]
+    fn a_truncated_records_file_keeps_its_records_and_says_it_is_cut() {
+        assert_cut_array(
+            "{\"Records\": [\n  {\"eventName\":\"GetObject\",\"eventSource\":\"s3.amazonaws.com\"},\n  {\"eventName\":\"CreateUser\",\"eventSource\":\"iam.amazonaws.com\"}",
+            "0x0000008a",
+            "0x0000008e",
+            "the Records array is not closed",
         );
     }
 
     #[test]
     fn a_truncated_array_keeps_its_records_and_says_it_is_cut() {
         let text = "[\n  {\"eventName\":\"GetObject\"},\n  {\"eventName\":\"CreateUser\"}";
-        let got = read(text);
-        assert_eq!(got.len(), 3, "{got:?}");
-        assert_eq!(
-            got[0].as_ref().unwrap().get_str("eventName"),
-            Some("GetObject")
-        );
-        assert_eq!(
-            got[1].as_ref().unwrap().get_str("eventName"),
-            Some("CreateUser")
-        );
-        let error = got[2].as_ref().unwrap_err().to_string();
-        assert_eq!(
-            error,
-            "t.json: record 3, line 3, offset 0x0000003b: incomplete JSON value: the array is not closed: the input ends inside it (truncated?)"
-        );
-        // A record cut mid-way is one more error, before it.
-        let got = read(&format!("{text},\n  {{\"eventName\":\"Del"));
-        assert_eq!(got.len(), 4, "{got:?}");
-        let cut = got[2].as_ref().unwrap_err().to_string();
-        assert!(
-            cut.starts_with("t.json: record 3, line 4, offset 0x0000003f: incomplete JSON value: the input ends inside the record"),
-            "{cut}"
-        );
-        assert!(
-            got[3]
-                .as_ref()
-                .unwrap_err()
-                .to_string()
-                .contains("the array is not closed")
-        );
+        assert_cut_array(text, "0x0000003b", "0x0000003f", "the array is not closed");
         // Closed, it has no such error.
         let got = read(&format!("{text}\n]\n"));
         assert!(got.iter().all(|r| r.is_ok()), "{got:?}");
