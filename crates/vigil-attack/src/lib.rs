@@ -1,0 +1,33 @@
+//! MITRE ATT&CK for vigil: the knowledge base, mapping with confidence, coverage.
+//!
+//! [`Attack`] holds one ATT&CK domain and release: [`Tactic`]s in kill-chain order,
+//! [`Technique`]s and sub-techniques (revoked and deprecated ones with their
+//! replacements), and [`Entity`]s (groups, software, campaigns, mitigations, data sources),
+//! with O(1) lookups by id, tactic name and Sigma tag. It is read from a STIX bundle
+//! ([`Attack::from_bundle`]) or from the compact table generated from one, which the binary
+//! embeds ([`Attack::embedded`]) so vigil works offline.
+//!
+//! ```
+//! let attack = vigil_attack::Attack::embedded()?;
+//! let lsass = attack.technique("T1003.001").expect("in every release since 7");
+//! assert_eq!(lsass.name, "LSASS Memory");
+//! assert_eq!(lsass.tactics, ["credential-access"]);
+//! # Ok::<(), vigil_attack::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+mod error;
+mod kb;
+mod mapping;
+mod model;
+mod stix;
+mod table;
+
+pub use error::{Error, Result};
+pub use kb::{Attack, Meta, Object};
+pub use mapping::{
+    DEPRECATED_CONFIDENCE, EntityHit, Mapping, REVOKED_CONFIDENCE, SUCCESSOR_CONFIDENCE,
+    TAG_CONFIDENCE, TacticHit, TechniqueHit, Unresolved,
+};
+pub use model::{Entity, EntityKind, Status, Tactic, Technique, TechniqueText};
+pub use table::{TABLE_FILE, TEXT_FILE};
