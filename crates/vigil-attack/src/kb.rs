@@ -21,7 +21,7 @@ pub struct Meta {
     /// The newest modification time of any object (RFC 3339).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub modified: String,
-    /// Where the data came from (a bundle's file name, or `embedded`).
+    /// The bundle the data was read from (its file name).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub source: String,
 }
@@ -55,6 +55,7 @@ pub struct Attack {
     pub(crate) techniques: Vec<Technique>,
     pub(crate) entities: Vec<Entity>,
     pub(crate) texts: Vec<TechniqueText>,
+    pub(crate) loaded_from: String,
     ids: HashMap<String, Slot>,
     tactic_names: HashMap<String, usize>,
     text_of: HashMap<String, usize>,
@@ -88,6 +89,7 @@ impl Attack {
         for (i, technique) in techniques.iter().enumerate() {
             ids.insert(technique.id.to_ascii_uppercase(), Slot::Technique(i));
         }
+        let meta_source = meta.source.clone();
         let text_of = texts
             .iter()
             .enumerate()
@@ -99,6 +101,7 @@ impl Attack {
             techniques,
             entities,
             texts,
+            loaded_from: meta_source,
             ids,
             tactic_names,
             text_of,
@@ -108,6 +111,11 @@ impl Attack {
     /// The release and source.
     pub fn meta(&self) -> &Meta {
         &self.meta
+    }
+
+    /// Where this knowledge base was loaded from: `embedded`, a table file, or a bundle.
+    pub fn loaded_from(&self) -> &str {
+        &self.loaded_from
     }
 
     /// The ATT&CK version (`18.1`), when known.

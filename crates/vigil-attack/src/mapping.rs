@@ -259,6 +259,21 @@ impl Attack {
             .is_some_and(|rest| {
                 !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == '.')
             });
+        let newest = self
+            .techniques
+            .iter()
+            .filter_map(|t| t.base_id().strip_prefix('T')?.parse::<u32>().ok())
+            .max();
+        let number = upper
+            .strip_prefix('T')
+            .and_then(|rest| rest.split('.').next()?.parse::<u32>().ok());
+        if let (Some(number), Some(newest)) = (number, newest)
+            && number > newest
+        {
+            return format!(
+                "{upper} is newer than {version}, whose highest technique is T{newest}: it comes from a later release (install one with `vigil attack update`)"
+            );
+        }
         if looks_like_id {
             format!(
                 "{upper} is not in {version}; it may come from a newer release (install one with `vigil attack update`)"

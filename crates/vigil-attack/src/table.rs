@@ -63,12 +63,9 @@ impl Attack {
                 Row::Entity(e) => entities.push(e),
             }
         }
-        let Some(mut meta) = meta else {
+        let Some(meta) = meta else {
             return Err(table_error(1, "no `attack` row naming the release".into()));
         };
-        if source_name == "embedded" {
-            meta.source = format!("embedded ({})", meta.source);
-        }
         let mut texts = Vec::new();
         if let Some(gz) = text_gz {
             let text_source = format!("{source_name} ({TEXT_FILE})");
@@ -89,7 +86,9 @@ impl Attack {
                 texts.push(text);
             }
         }
-        Ok(Attack::assemble(meta, tactics, techniques, entities, texts))
+        let mut attack = Attack::assemble(meta, tactics, techniques, entities, texts);
+        attack.loaded_from = source_name.to_string();
+        Ok(attack)
     }
 
     /// Reads the table pair from a directory (as `vigil attack update` writes it).
