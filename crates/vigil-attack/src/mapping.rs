@@ -67,7 +67,7 @@ pub struct Mapping {
     pub tactics: Vec<TacticHit>,
     /// Groups, software, campaigns and data sources named by tags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub entities: Vec<EntityHit>,
+    pub objects: Vec<EntityHit>,
     /// ATT&CK tags that named nothing the loaded release knows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unresolved: Vec<Unresolved>,
@@ -98,8 +98,11 @@ struct Successor {
 
 const TACTIC_SUCCESSORS: &str = include_str!("../data/tactic-successors.toml");
 
-fn successors() -> HashMap<String, Successor> {
-    toml::from_str(TACTIC_SUCCESSORS).unwrap_or_default()
+/// The successor table, parsed once (it is compiled in; a malformed table is caught by
+/// this crate's tests and leaves the table empty rather than failing a hunt).
+fn successors() -> &'static HashMap<String, Successor> {
+    static TABLE: std::sync::OnceLock<HashMap<String, Successor>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| toml::from_str(TACTIC_SUCCESSORS).unwrap_or_default())
 }
 
 impl Attack {
@@ -146,8 +149,8 @@ impl Attack {
                         name: entity.name.clone(),
                         kind: entity.kind.as_str().to_string(),
                     };
-                    if !mapping.entities.contains(&hit) {
-                        mapping.entities.push(hit);
+                    if !mapping.objects.contains(&hit) {
+                        mapping.objects.push(hit);
                     }
                 }
                 Some(Object::Tactic(tactic)) => {
@@ -164,6 +167,17 @@ impl Attack {
         mapping
             .techniques
             .sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        mapping
+    }
+
+    /// A mapping of techniques found some other way (free text), with the tactics they
+    /// imply: each tactic of a technique of n tactics gets the technique's confidence / n.
+    pub fn mapping_from_hits(&self, techniques: Vec<TechniqueHit>) -> Mapping {
+        let mut mapping = Mapping {
+            techniques,
+            ..Mapping::default()
+        };
+        self.add_tactics(&mut mapping, Vec::new());
         mapping
     }
 
@@ -281,5 +295,20 @@ impl Attack {
         } else {
             format!("{name:?} is neither an id nor a tactic of {version}")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_successor_table_parses() {
+        assert_eq!(
+            toml::from_str::<HashMap<String, Successor>>(TACTIC_SUCCESSORS)
+                .map(|t| t.len())
+                .ok(),
+            Some(2)
+        );
     }
 }

@@ -1,11 +1,15 @@
 //! What a hunt outputs: one [`Detection`] per match, and a [`Summary`].
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
 use vigil_event::Event;
 use vigil_sigma::{Level, RuleInfo};
+
+use crate::attack::AttackMapping;
 
 /// Where the matched event was read.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -29,6 +33,10 @@ pub struct Detection {
     pub status: Option<&'static str>,
     /// The rule's tags.
     pub tags: Vec<String>,
+    /// The rule's ATT&CK techniques and tactics (`techniques`, `tactics`), with confidence
+    /// and evidence; empty until [`crate::RuleTechniques::annotate`] sets them.
+    #[serde(flatten)]
+    pub attack: Arc<AttackMapping>,
     /// When the event happened (for a correlation: its last event).
     pub timestamp: Option<Timestamp>,
     /// The host the event is about.
@@ -52,6 +60,7 @@ impl PartialEq for Detection {
         self.sort_key() == other.sort_key()
             && self.rule_title == other.rule_title
             && self.selections == other.selections
+            && self.attack == other.attack
             && self.correlation == other.correlation
             && self.fields.get() == other.fields.get()
     }
@@ -70,6 +79,7 @@ impl Detection {
             level: rule.reported_level(),
             status: rule.status,
             tags: rule.tags.clone(),
+            attack: Arc::default(),
             timestamp: event.timestamp,
             host: event.host.as_ref().map(|h| h.to_string()),
             source: DetectionSource {

@@ -8,9 +8,11 @@
 //! [`Summary`] with the counts `summary.json` holds.
 #![warn(missing_docs)]
 
+mod attack;
 mod detection;
 mod hunt;
 
+pub use attack::{AttackMapping, RuleTechniques, TextMapping};
 pub use detection::{Detection, DetectionSource, Summary};
 pub use hunt::{HuntOptions, HuntReport, hunt};
 pub use vigil_sigma::Level;

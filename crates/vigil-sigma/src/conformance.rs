@@ -1087,6 +1087,7 @@ mod tests {
             id: id.map(Into::into),
             name: name.map(Into::into),
             title: title.into(),
+            description: None,
             level: None,
             status: None,
             tags: Vec::new(),

@@ -50,6 +50,9 @@ pub struct RuleInfo {
     pub name: Option<String>,
     /// The rule's `title`.
     pub title: String,
+    /// The rule's `description`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// The rule's level, if it has one.
     pub level: Option<Level>,
     /// `stable`, `test`, `experimental`, `deprecated` or `unsupported`.
@@ -374,6 +377,7 @@ fn header(
         id: id.clone(),
         name: name.clone(),
         title: title.to_string(),
+        description: None,
         level: level.map(Level::from_rsigma),
         status: status_str(status),
         tags: tags.to_vec(),
@@ -508,6 +512,7 @@ fn build(
             logsource: vigil_logsource(&rule.logsource),
             generate: !is_referenced || refers(&rule, &generating),
             correlated: is_referenced,
+            description: rule.description.clone(),
             ..header(
                 &rule.id,
                 &rule.name,
@@ -556,6 +561,7 @@ fn build(
         .map(|(rule, path)| {
             let info = RuleInfo {
                 kind: RuleKind::Correlation,
+                description: rule.description.clone(),
                 ..header(
                     &rule.id,
                     &rule.name,

@@ -27,7 +27,7 @@ fn tags_map_with_confidence_and_evidence() {
         .map(|t| (t.shortname.as_str(), t.confidence))
         .collect();
     assert_eq!(tactics, [("credential-access", 1.0)]);
-    let entities: Vec<&str> = mapping.entities.iter().map(|e| e.name.as_str()).collect();
+    let entities: Vec<&str> = mapping.objects.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(entities, ["Mimikatz", "APT29"]);
     assert!(mapping.unresolved.is_empty());
 }
@@ -135,7 +135,7 @@ fn every_attack_tag_of_the_sigmahq_rules_resolves_or_is_listed() {
             Some(u) => report.push_str(&format!("{tag} ({rules} rules): {}\n", u.reason)),
             None => {
                 assert!(
-                    !mapping.is_empty() || !mapping.entities.is_empty(),
+                    !mapping.is_empty() || !mapping.objects.is_empty(),
                     "{tag} resolved to nothing"
                 );
                 resolved += 1;
