@@ -2,5 +2,6 @@
 //! regression tests over their EVTX files.
 #![allow(clippy::unwrap_used)] // Test helpers fail loudly; that is their job.
 
+mod attack;
 mod builtin_pack;
 mod regression;
