@@ -7,6 +7,9 @@
 //! ([`Attack::from_bundle`]) or from the compact table generated from one, which the binary
 //! embeds ([`Attack::embedded`]) so vigil works offline.
 //!
+//! [`Coverage`] counts which techniques a rule set covers, per tactic; it prints a terminal
+//! summary and writes an ATT&CK Navigator [`Layer`] (layer format 4.5).
+//!
 //! ```
 //! let attack = vigil_attack::Attack::embedded()?;
 //! let lsass = attack.technique("T1003.001").expect("in every release since 7");
@@ -16,15 +19,25 @@
 //! ```
 #![warn(missing_docs)]
 
+mod coverage;
 mod error;
 mod kb;
+mod layer;
 mod mapping;
 mod model;
 mod stix;
 mod table;
 
+pub use coverage::{
+    COMMENT_LABELS, Coverage, Label, TacticRow, TechniqueCount, Totals, UnknownTechnique,
+};
 pub use error::{Error, Result};
 pub use kb::{Attack, Meta, Object};
+pub use layer::{
+    AggregateFunction, DOMAINS, ExpandedSubtechniques, Filters, Gradient, LAYER_FORMAT_VERSION,
+    Layer, LayerTechnique, Layout, LayoutKind, LegendItem, Link, Metadata, NAVIGATOR_VERSION,
+    Sorting, Versions,
+};
 pub use mapping::{
     DEPRECATED_CONFIDENCE, EntityHit, Mapping, REVOKED_CONFIDENCE, SUCCESSOR_CONFIDENCE,
     TAG_CONFIDENCE, TacticHit, TechniqueHit, Unresolved,

@@ -3,4 +3,5 @@
 #![allow(clippy::unwrap_used)] // Test helpers fail loudly; that is their job.
 
 mod bundle;
+mod layer;
 mod tags;
