@@ -131,15 +131,15 @@ impl Attack {
                 tactic_tags.push((order, TAG_CONFIDENCE, format!("tag {tag}")));
                 continue;
             }
-            if let Some(next) = successors.get(&name.to_ascii_lowercase().replace('_', "-")) {
-                if let Some(order) = self.tactic_order(&next.tactic) {
-                    tactic_tags.push((
-                        order,
-                        SUCCESSOR_CONFIDENCE,
-                        format!("tag {tag}: {}", next.note),
-                    ));
-                    continue;
-                }
+            if let Some(next) = successors.get(&name.to_ascii_lowercase().replace('_', "-"))
+                && let Some(order) = self.tactic_order(&next.tactic)
+            {
+                tactic_tags.push((
+                    order,
+                    SUCCESSOR_CONFIDENCE,
+                    format!("tag {tag}: {}", next.note),
+                ));
+                continue;
             }
             match self.get(name) {
                 Some(Object::Technique(_)) => self.add_technique_tag(&mut mapping, tag, name),
