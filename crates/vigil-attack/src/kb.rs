@@ -69,9 +69,9 @@ impl Attack {
         mut entities: Vec<Entity>,
         mut texts: Vec<TechniqueText>,
     ) -> Attack {
-        techniques.sort_by(|a, b| id_order(&a.id).cmp(&id_order(&b.id)));
-        entities.sort_by(|a, b| id_order(&a.id).cmp(&id_order(&b.id)));
-        texts.sort_by(|a, b| id_order(&a.id).cmp(&id_order(&b.id)));
+        techniques.sort_by_key(|t| id_order(&t.id));
+        entities.sort_by_key(|t| id_order(&t.id));
+        texts.sort_by_key(|t| id_order(&t.id));
         let mut ids = HashMap::new();
         let mut tactic_names = HashMap::new();
         for (i, tactic) in tactics.iter().enumerate() {
@@ -209,7 +209,7 @@ impl Attack {
         tactic: &'a Tactic,
     ) -> impl Iterator<Item = &'a Technique> + 'a {
         self.active_techniques()
-            .filter(move |t| t.tactics.iter().any(|s| *s == tactic.shortname))
+            .filter(move |t| t.tactics.contains(&tactic.shortname))
     }
 
     /// The prose free-text mapping searches, for a technique.

@@ -455,11 +455,11 @@ pub(crate) fn clean_text(text: &str) -> String {
             rest = after.split_once(')').map_or("", |(_, tail)| tail);
             continue;
         }
-        if let Some(after) = rest.strip_prefix("](") {
-            if let Some((_, tail)) = after.split_once(')') {
-                rest = tail;
-                continue;
-            }
+        if let Some(after) = rest.strip_prefix("](")
+            && let Some((_, tail)) = after.split_once(')')
+        {
+            rest = tail;
+            continue;
         }
         if let Some(after) = rest
             .strip_prefix("<code>")
