@@ -7,6 +7,10 @@
 //! ([`Attack::from_bundle`]) or from the compact table generated from one, which the binary
 //! embeds ([`Attack::embedded`]) so vigil works offline.
 //!
+//! [`TextMapper`] maps free text (a rule's title and description, an alert, a note) to
+//! techniques: a BM25F index over technique names, descriptions, detection prose and
+//! procedure examples, each hit a [`TechniqueHit`] with a confidence and the matched terms.
+//!
 //! ```
 //! let attack = vigil_attack::Attack::embedded()?;
 //! let lsass = attack.technique("T1003.001").expect("in every release since 7");
@@ -22,6 +26,7 @@ mod mapping;
 mod model;
 mod stix;
 mod table;
+mod text;
 
 pub use error::{Error, Result};
 pub use kb::{Attack, Meta, Object};
@@ -31,3 +36,4 @@ pub use mapping::{
 };
 pub use model::{Entity, EntityKind, Status, Tactic, Technique, TechniqueText};
 pub use table::{TABLE_FILE, TEXT_FILE};
+pub use text::{TextMapper, TextParams};
