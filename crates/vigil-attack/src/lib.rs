@@ -10,6 +10,10 @@
 //! [`Coverage`] counts which techniques a rule set covers, per tactic; it prints a terminal
 //! summary and writes an ATT&CK Navigator [`Layer`] (layer format 4.5).
 //!
+//! [`TextMapper`] maps free text (a rule's title and description, an alert, a note) to
+//! techniques: a BM25F index over technique names, descriptions, detection prose and
+//! procedure examples, each hit a [`TechniqueHit`] with a confidence and the matched terms.
+//!
 //! ```
 //! let attack = vigil_attack::Attack::embedded()?;
 //! let lsass = attack.technique("T1003.001").expect("in every release since 7");
@@ -27,6 +31,7 @@ mod mapping;
 mod model;
 mod stix;
 mod table;
+mod text;
 
 pub use coverage::{
     COMMENT_LABELS, Coverage, Label, TacticRow, TechniqueCount, Totals, UnknownTechnique,
@@ -44,3 +49,4 @@ pub use mapping::{
 };
 pub use model::{Entity, EntityKind, Status, Tactic, Technique, TechniqueText};
 pub use table::{TABLE_FILE, TEXT_FILE};
+pub use text::{TextMapper, TextParams};
