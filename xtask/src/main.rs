@@ -57,7 +57,7 @@ fn attack_table(bundle: Option<PathBuf>, check: bool) -> anyhow::Result<()> {
     if check {
         let current = std::fs::read_to_string(dir.join(vigil_attack::TABLE_FILE))?;
         let text = std::fs::read(dir.join(vigil_attack::TEXT_FILE))?;
-        if current != attack.table() || text != attack.text_table() {
+        if current != attack.table() || text != attack.terms_table() {
             anyhow::bail!(
                 "the embedded ATT&CK table differs from {}: run `cargo xtask attack-table`",
                 bundle.display()
@@ -66,7 +66,7 @@ fn attack_table(bundle: Option<PathBuf>, check: bool) -> anyhow::Result<()> {
         println!("the embedded ATT&CK table matches {}", bundle.display());
         return Ok(());
     }
-    attack.write_dir(&dir)?;
+    attack.write_embedded_dir(&dir)?;
     println!(
         "wrote ATT&CK {} ({} tactics, {} techniques, {} entities) to {}",
         attack.version().unwrap_or("(unknown version)"),

@@ -141,10 +141,20 @@ pub struct Entity {
 }
 
 /// The prose of a technique that free-text mapping searches.
+///
+/// Read from a bundle, the fields hold prose. The table built into vigil holds only the
+/// words free-text mapping indexes, stemmed and sorted (`terms` is true): the statistics
+/// the mapper needs, not MITRE's prose, which `vigil attack update` installs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TechniqueText {
     /// The technique's id.
     pub id: String,
+    /// Whether the fields hold index terms (stems, sorted) rather than prose.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub terms: bool,
+    /// How many procedure examples the technique has.
+    #[serde(default)]
+    pub procedure_examples: u32,
     /// Its description, citations and link targets removed.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,

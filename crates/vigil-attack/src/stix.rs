@@ -207,6 +207,7 @@ fn build(objects: &[Object], source_name: &str) -> Attack {
                     description: clean_text(&object.description),
                     detection: clean_text(&object.x_mitre_detection),
                     procedures: String::new(),
+                    ..TechniqueText::default()
                 },
             );
         }
@@ -347,7 +348,9 @@ fn build(objects: &[Object], source_name: &str) -> Attack {
             }
         }
         if let Some(examples) = procedures.remove(&i) {
-            text.procedures = dedup_keep_order(examples).join(" ");
+            let examples = dedup_keep_order(examples);
+            text.procedure_examples = u32::try_from(examples.len()).unwrap_or(u32::MAX);
+            text.procedures = examples.join(" ");
         }
     }
 

@@ -131,19 +131,35 @@ impl Attack {
     /// The technique prose as gzip-compressed JSON Lines (deterministic: no file name or
     /// time in the gzip header).
     pub fn text_table(&self) -> Vec<u8> {
-        let mut encoder = flate2::GzBuilder::new().write(Vec::new(), flate2::Compression::best());
-        for text in &self.texts {
-            if let Ok(line) = serde_json::to_string(text) {
-                // Writing into a Vec cannot fail.
-                let _ = encoder.write_all(line.as_bytes());
-                let _ = encoder.write_all(b"\n");
-            }
-        }
-        encoder.finish().unwrap_or_default()
+        gzip_lines(self.texts.iter())
     }
 
-    /// Writes the table pair into `dir`, creating it.
+    /// The technique text as index terms only (see [`TechniqueText`]), gzip-compressed
+    /// JSON Lines: what the binary embeds. Free-text mapping over it ranks as over the
+    /// prose.
+    pub fn terms_table(&self) -> Vec<u8> {
+        let terms: Vec<TechniqueText> = self.texts.iter().map(crate::text::to_terms).collect();
+        gzip_lines(terms.iter())
+    }
+
+    /// Whether the technique text holds prose (a bundle, or a table `vigil attack update`
+    /// wrote) rather than index terms (the embedded table).
+    pub fn has_prose(&self) -> bool {
+        self.texts.iter().any(|t| !t.terms)
+    }
+
+    /// Writes the table pair into `dir`, creating it, with the prose (`vigil attack update`).
     pub fn write_dir(&self, dir: &Path) -> Result<()> {
+        self.write_dir_with(dir, self.text_table())
+    }
+
+    /// Writes the table pair into `dir`, creating it, with index terms instead of prose
+    /// (`cargo xtask attack-table`).
+    pub fn write_embedded_dir(&self, dir: &Path) -> Result<()> {
+        self.write_dir_with(dir, self.terms_table())
+    }
+
+    fn write_dir_with(&self, dir: &Path, text: Vec<u8>) -> Result<()> {
         let io = |path: &Path| {
             let path = path.display().to_string();
             move |source| Error::Io { path, source }
@@ -151,8 +167,21 @@ impl Attack {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let table = dir.join(TABLE_FILE);
         std::fs::write(&table, self.table()).map_err(io(&table))?;
-        let text = dir.join(TEXT_FILE);
-        std::fs::write(&text, self.text_table()).map_err(io(&text))?;
+        let path = dir.join(TEXT_FILE);
+        std::fs::write(&path, text).map_err(io(&path))?;
         Ok(())
     }
+}
+
+/// Gzip-compressed JSON Lines, deterministic (no file name or time in the header).
+fn gzip_lines<'a>(texts: impl Iterator<Item = &'a TechniqueText>) -> Vec<u8> {
+    let mut encoder = flate2::GzBuilder::new().write(Vec::new(), flate2::Compression::best());
+    for text in texts {
+        if let Ok(line) = serde_json::to_string(text) {
+            // Writing into a Vec cannot fail.
+            let _ = encoder.write_all(line.as_bytes());
+            let _ = encoder.write_all(b"\n");
+        }
+    }
+    encoder.finish().unwrap_or_default()
 }

@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::kb::Attack;
 use crate::mapping::TechniqueHit;
+use crate::model::TechniqueText;
 
 const STOPWORDS: &str = include_str!("../data/text-stopwords.txt");
 
@@ -148,8 +149,7 @@ impl TextMapper {
             .iter()
             .map(|t| Doc {
                 prior: attack.text(&t.id).map_or(0.0, |text| {
-                    let sentences = text.procedures.matches(". ").count() as f32;
-                    (1.0 + sentences / 10.0).ln()
+                    (1.0 + text.procedure_examples as f32 / 10.0).ln()
                 }),
                 id: t.id.clone(),
                 name: t.name.clone(),
@@ -173,11 +173,21 @@ impl TextMapper {
                 text.map(|t| t.detection.as_str()).unwrap_or(""),
                 text.map(|t| t.procedures.as_str()).unwrap_or(""),
             ];
+            // Names are prose in every table; the other fields are index terms already
+            // when the table holds terms.
+            let pre_stemmed = text.is_some_and(|t| t.terms);
             let mut counts: HashMap<usize, [u16; 5]> = HashMap::new();
             let mut length = [0u32; 5];
             for (f, field) in fields.iter().enumerate() {
                 tokens.clear();
-                tokenize_into(field, &stop, &mut tokens);
+                if pre_stemmed && f >= 2 {
+                    tokens.extend(field.split_whitespace().map(|stem| Token {
+                        stem: stem.to_string(),
+                        surface: String::new(),
+                    }));
+                } else {
+                    tokenize_into(field, &stop, &mut tokens);
+                }
                 length[f] = tokens.len() as u32;
                 for token in &tokens {
                     let next = terms.len();
@@ -398,6 +408,30 @@ impl TextMapper {
 
 /// How many matched terms a hit's evidence names.
 const EVIDENCE_TERMS: usize = 6;
+
+/// A technique's text as index terms: each prose field replaced by its stems, sorted (see
+/// [`TechniqueText`]). Mapping over it gives what mapping over the prose gives.
+pub(crate) fn to_terms(text: &TechniqueText) -> TechniqueText {
+    if text.terms {
+        return text.clone();
+    }
+    let stop = stopwords();
+    let stems = |prose: &str| {
+        let mut tokens = Vec::new();
+        tokenize_into(prose, &stop, &mut tokens);
+        let mut stems: Vec<String> = tokens.into_iter().map(|t| t.stem).collect();
+        stems.sort_unstable();
+        stems.join(" ")
+    };
+    TechniqueText {
+        id: text.id.clone(),
+        terms: true,
+        procedure_examples: text.procedure_examples,
+        description: stems(&text.description),
+        detection: stems(&text.detection),
+        procedures: stems(&text.procedures),
+    }
+}
 
 fn stopwords() -> HashSet<String> {
     STOPWORDS
