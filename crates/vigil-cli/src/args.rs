@@ -42,6 +42,118 @@ pub(crate) enum Command {
     /// Check, list and install Sigma rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// MITRE ATT&CK: map text to techniques, show a technique, coverage and Navigator layers.
+    #[command(subcommand)]
+    Attack(AttackCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AttackCommand {
+    /// Install a newer ATT&CK Enterprise STIX bundle into vigil's data directory; it then
+    /// takes precedence over the table built into vigil.
+    Update(AttackUpdateArgs),
+    /// Map free text (an alert title, a rule, a report paragraph) to ranked techniques.
+    Map(AttackMapArgs),
+    /// Show a technique, tactic, group, software or mitigation by id (`T1003.001`).
+    Show(AttackShowArgs),
+    /// ATT&CK coverage of a rule set: a tactic-by-technique summary and a Navigator layer.
+    Coverage(AttackCoverageArgs),
+    /// A Navigator layer of what a hunt detected (from detections.jsonl).
+    Layer(AttackLayerArgs),
+}
+
+/// Where ATT&CK data comes from (shared by the `attack` subcommands and `hunt`).
+#[derive(Debug, Args)]
+pub(crate) struct AttackSourceArgs {
+    /// An ATT&CK STIX bundle (JSON) or a directory written by `vigil attack update`.
+    /// Default: the one `vigil attack update` installed, else the table built into vigil.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) attack: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AttackUpdateArgs {
+    /// A bundle file or an https URL.
+    #[arg(
+        long,
+        value_name = "FILE|URL",
+        default_value = "https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master/enterprise-attack/enterprise-attack.json"
+    )]
+    pub(crate) from: String,
+    /// vigil's data directory (default: $VIGIL_DATA_DIR, else the user's data directory).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AttackMapArgs {
+    /// The text to map (several arguments are joined with spaces).
+    #[arg(required = true, value_name = "TEXT")]
+    pub(crate) text: Vec<String>,
+    /// How many techniques to list at most.
+    #[arg(short = 'n', long, value_name = "N", default_value_t = 5)]
+    pub(crate) limit: usize,
+    /// Print `[{"id","name","tactics","confidence","evidence"}]`.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) source: AttackSourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AttackShowArgs {
+    /// The id (`T1003.001`, `TA0006`, `G0016`, `S0002`, `M1043`) or a tactic name.
+    #[arg(value_name = "ID")]
+    pub(crate) id: String,
+    /// Print the object as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) source: AttackSourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AttackCoverageArgs {
+    /// Sigma rule files or directories (repeatable). Default: the rules installed by
+    /// `vigil rules update`, if any; the built-in pack is added unless --no-builtin.
+    #[arg(short, long, value_name = "DIR")]
+    pub(crate) rules: Vec<PathBuf>,
+    /// Do not add the built-in rule pack.
+    #[arg(long)]
+    pub(crate) no_builtin: bool,
+    /// Where to write the Navigator layer.
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        default_value = "coverage-layer.json"
+    )]
+    pub(crate) out: PathBuf,
+    /// Print the coverage as JSON instead of the terminal summary.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) source: AttackSourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AttackLayerArgs {
+    /// detections.jsonl as `vigil hunt --out` writes it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) detections: PathBuf,
+    /// Where to write the Navigator layer.
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        default_value = "detections-layer.json"
+    )]
+    pub(crate) out: PathBuf,
+    /// Print the coverage as JSON instead of the terminal summary.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) source: AttackSourceArgs,
 }
 
 #[derive(Debug, Args)]
@@ -71,6 +183,8 @@ pub(crate) struct HuntArgs {
     pub(crate) min_level: String,
     #[command(flatten)]
     pub(crate) read: ReadArgs,
+    #[command(flatten)]
+    pub(crate) attack: AttackSourceArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         Command::Hunt(args) => commands::hunt::run(&cli.global, args),
         Command::Rules(args::RulesCommand::Lint(args)) => commands::rules::lint(args),
         Command::Rules(args::RulesCommand::Update(args)) => commands::rules::update(args),
+        Command::Attack(command) => commands::attack::run(command),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -54,6 +54,7 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
         .into());
     }
     let detector = Detector::new(rules, Routing::builtin()?);
+    let attack = super::attack::load(&args.attack)?;
     let taxonomy = Taxonomy::builtin()?;
 
     let mut plan = Plan::new(&args.paths);
@@ -67,7 +68,7 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
     let ingest = ingest.progress(progress.counter());
     let shown = AtomicUsize::new(0);
     let limit = args.read.show_errors;
-    let hunted = hunt(
+    let mut hunted = hunt(
         &detector,
         &taxonomy,
         &ingest,
@@ -80,6 +81,17 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
         },
     );
     progress.finish();
+
+    // ATT&CK on every detection: its rule's tags, or its title and description when the
+    // tags name no technique this ATT&CK release knows.
+    let mapper = std::sync::OnceLock::new();
+    let text = |prose: &str| {
+        mapper
+            .get_or_init(|| vigil_attack::TextMapper::new(&attack))
+            .map(prose, 2)
+    };
+    vigil_detect::RuleTechniques::new(&attack, Some(&text))
+        .annotate(&mut hunted.detections, detector.rules());
 
     let outcome = super::account_inputs(&hunted.inputs);
     let hidden = hunted.summary.parse_errors as usize;
@@ -130,11 +142,12 @@ fn print_table(
     summary: &Summary,
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let mut by_rule: BTreeMap<(&str, &str), (Level, u64)> = BTreeMap::new();
+    let mut by_rule: BTreeMap<(&str, &str), (Level, u64, &str)> = BTreeMap::new();
     for d in detections {
+        let technique = d.attack.techniques.first().map_or("", |t| t.id.as_str());
         let entry = by_rule
             .entry((d.rule_id.as_str(), d.rule_title.as_str()))
-            .or_insert((d.level, 0));
+            .or_insert((d.level, 0, technique));
         entry.1 += 1;
     }
     let mut rows: Vec<_> = by_rule.into_iter().collect();
@@ -147,11 +160,15 @@ fn print_table(
     let stdout = std::io::stdout();
     let mut w = stdout.lock();
     if !rows.is_empty() {
-        writeln!(w, "{:<13} {:>7}  rule", "level", "count")?;
-        for ((_, title), (level, count)) in rows.iter().take(25) {
+        writeln!(
+            w,
+            "{:<13} {:>7}  {:<10} rule",
+            "level", "count", "technique"
+        )?;
+        for ((_, title), (level, count, technique)) in rows.iter().take(25) {
             writeln!(
                 w,
-                "{:<13} {:>7}  {title}",
+                "{:<13} {:>7}  {technique:<10} {title}",
                 level.as_str(),
                 thousands(*count)
             )?;

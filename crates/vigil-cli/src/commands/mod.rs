@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod attack;
 pub(crate) mod formats;
 pub(crate) mod hunt;
 pub(crate) mod parse;

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `vigil` binary over the bundled examples and the shared corpus.
 #![allow(clippy::unwrap_used)] // Test helpers fail loudly; that is their job.
 
+mod attack;
 mod formats;
 mod hunt;
 mod parse;
