@@ -486,8 +486,13 @@ fn the_documented_example_passes_the_checker() {
         "metadata": [{"name": "layer metadata 1", "value": "v"}, {"divider": true}]
     });
     assert_eq!(check_format(&example), Vec::<String>::new());
+    // It parses into `Layer`, and what `Layer` writes reads back the same.
     let layer: Layer = serde_json::from_value(example).unwrap();
     assert_eq!(layer.techniques.len(), 3);
+    assert_eq!(layer.sorting, Some(vigil_attack::Sorting::ScoreAscending));
+    let written = serde_json::to_value(&layer).unwrap();
+    assert_eq!(check_format(&written), Vec::<String>::new());
+    assert_eq!(serde_json::from_value::<Layer>(written).unwrap(), layer);
 }
 
 #[test]

@@ -7,14 +7,14 @@ use anyhow::Context;
 use serde::Deserialize;
 use vigil_attack::{Attack, Coverage, Mapping, Object, Technique, TextMapper};
 use vigil_detect::RuleTechniques;
-use vigil_sigma::{RuleSet, RuleSource, builtin};
+use vigil_sigma::RuleSet;
 
 use crate::Outcome;
 use crate::args::{
     AttackCommand, AttackCoverageArgs, AttackLayerArgs, AttackMapArgs, AttackShowArgs,
     AttackSourceArgs, AttackUpdateArgs, UsageError,
 };
-use crate::commands::rules::{data_dir, describe, installed_rules};
+use crate::commands::rules::{data_dir, describe, replace_dir, rule_sources};
 use crate::output::{say, thousands};
 
 pub(crate) fn run(command: AttackCommand) -> anyhow::Result<Outcome> {
@@ -81,12 +81,7 @@ fn update(args: AttackUpdateArgs) -> anyhow::Result<Outcome> {
     attack.write_dir(&staging)?;
     // The written table must read back before it replaces the installed one.
     Attack::from_dir(&staging).context("the table just written does not read back")?;
-    if target.exists() {
-        std::fs::remove_dir_all(&target)
-            .with_context(|| format!("cannot replace {}", target.display()))?;
-    }
-    std::fs::rename(&staging, &target)
-        .with_context(|| format!("cannot move the table to {}", target.display()))?;
+    replace_dir(&staging, &target)?;
     say!(
         "installed ATT&CK {} ({} tactics, {} current techniques, {} groups and software) into {}",
         attack.version().unwrap_or("(version unknown)"),
@@ -131,10 +126,10 @@ fn map(args: AttackMapArgs) -> anyhow::Result<Outcome> {
     for hit in &hits {
         writeln!(
             w,
-            "{:<10.2} {:<10} {:<46} {}",
+            "{:<10.2} {:<10} {:<46.46} {}",
             hit.confidence,
             hit.id,
-            truncate(&hit.name, 46),
+            hit.name,
             hit.tactics.join(", ")
         )?;
         for evidence in &hit.evidence {
@@ -296,17 +291,7 @@ fn status_line(w: &mut impl Write, status: &vigil_attack::Status) -> std::io::Re
 
 fn coverage(args: AttackCoverageArgs) -> anyhow::Result<Outcome> {
     let attack = load(&args.source)?;
-    let mut sources: Vec<RuleSource> = if args.rules.is_empty() {
-        installed_rules()
-            .map(RuleSource::Path)
-            .into_iter()
-            .collect()
-    } else {
-        args.rules.iter().cloned().map(RuleSource::Path).collect()
-    };
-    if !args.no_builtin {
-        sources.extend(builtin::sources());
-    }
+    let sources = rule_sources(&args.rules, args.no_builtin);
     let (rules, report) = RuleSet::load(&sources, None);
     for failure in report.failed.iter().take(5) {
         say!("warning: rule {}", describe(failure));
@@ -416,15 +401,6 @@ fn finish_coverage(coverage: &Coverage, json: bool, out: &Path) -> anyhow::Resul
         );
     }
     Ok(Outcome::Clean)
-}
-
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 /// Greedy word wrap.

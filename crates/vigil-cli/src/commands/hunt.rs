@@ -10,11 +10,11 @@ use anyhow::Context;
 use vigil_detect::{Detection, HuntOptions, Level, Summary, hunt};
 use vigil_ingest::Plan;
 use vigil_normalize::Taxonomy;
-use vigil_sigma::{Detector, Routing, RuleSet, RuleSource, builtin};
+use vigil_sigma::{Detector, Routing, RuleSet};
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, HuntArgs, UsageError};
-use crate::commands::rules::{describe, installed_rules, placeholders};
+use crate::commands::rules::{describe, placeholders, rule_sources};
 use crate::output::{say, thousands};
 use crate::progress::Progress;
 
@@ -24,17 +24,7 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
     let ingest = args.read.ingest(global)?;
 
     // Rules: those given, else those installed; plus the built-in pack.
-    let mut sources: Vec<RuleSource> = if args.rules.is_empty() {
-        installed_rules()
-            .map(RuleSource::Path)
-            .into_iter()
-            .collect()
-    } else {
-        args.rules.iter().cloned().map(RuleSource::Path).collect()
-    };
-    if !args.no_builtin {
-        sources.extend(builtin::sources());
-    }
+    let sources = rule_sources(&args.rules, args.no_builtin);
     let placeholders = placeholders(args.placeholders.as_deref())?;
     let (rules, report) = RuleSet::load(&sources, placeholders.as_ref());
     if !global.quiet && !report.failed.is_empty() {

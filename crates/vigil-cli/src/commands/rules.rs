@@ -27,6 +27,33 @@ pub(crate) fn data_dir(explicit: Option<&Path>) -> Option<PathBuf> {
         .or_else(|| env("HOME").map(|h| h.join(".local/share/vigil")))
 }
 
+/// The rules a command runs with: those given, else those installed; plus the built-in
+/// pack unless `no_builtin`.
+pub(crate) fn rule_sources(given: &[PathBuf], no_builtin: bool) -> Vec<RuleSource> {
+    let mut sources: Vec<RuleSource> = if given.is_empty() {
+        installed_rules()
+            .map(RuleSource::Path)
+            .into_iter()
+            .collect()
+    } else {
+        given.iter().cloned().map(RuleSource::Path).collect()
+    };
+    if !no_builtin {
+        sources.extend(vigil_sigma::builtin::sources());
+    }
+    sources
+}
+
+/// Replaces `target` with `staging` (a directory just written and checked).
+pub(crate) fn replace_dir(staging: &Path, target: &Path) -> anyhow::Result<()> {
+    if target.exists() {
+        std::fs::remove_dir_all(target)
+            .with_context(|| format!("cannot replace {}", target.display()))?;
+    }
+    std::fs::rename(staging, target)
+        .with_context(|| format!("cannot move {} to {}", staging.display(), target.display()))
+}
+
 /// The installed SigmaHQ rules, if `vigil rules update` has run.
 pub(crate) fn installed_rules() -> Option<PathBuf> {
     let dir = data_dir(None)?.join("rules").join("sigma");
@@ -107,12 +134,7 @@ pub(crate) fn update(args: RulesUpdateArgs) -> anyhow::Result<Outcome> {
     // The new set must load before it replaces the old one.
     let (_, report) = RuleSet::load(&[RuleSource::Path(staging.clone())], None);
     check_installable(&report)?;
-    if target.exists() {
-        std::fs::remove_dir_all(&target)
-            .with_context(|| format!("cannot replace {}", target.display()))?;
-    }
-    std::fs::rename(&staging, &target)
-        .with_context(|| format!("cannot move the rules to {}", target.display()))?;
+    replace_dir(&staging, &target)?;
     say!(
         "installed {} rule(s) into {} ({} failed to load; `vigil rules lint {}` shows why)",
         thousands(report.loaded as u64),
