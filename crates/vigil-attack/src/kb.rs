@@ -154,6 +154,20 @@ impl Attack {
         })
     }
 
+    /// The object a Sigma tag names (`attack.t1059.001`, `attack.credential_access`,
+    /// `attack.g0016`), case-insensitively; `None` for other tags and unknown names.
+    /// Revocations are not followed (see [`Attack::resolve`], [`Attack::map_tags`]).
+    pub fn tag(&self, tag: &str) -> Option<Object<'_>> {
+        let tag = tag.trim();
+        let name = tag
+            .get(..7)
+            .filter(|p| p.eq_ignore_ascii_case("attack."))
+            .and_then(|_| tag.get(7..))?;
+        self.tactic(name)
+            .map(Object::Tactic)
+            .or_else(|| self.get(name))
+    }
+
     /// A technique by id, revoked or not.
     pub fn technique(&self, id: &str) -> Option<&Technique> {
         match self.get(id)? {

@@ -33,6 +33,26 @@ fn tags_map_with_confidence_and_evidence() {
 }
 
 #[test]
+fn a_tag_names_one_object() {
+    use vigil_attack::Object;
+    let attack = Attack::embedded().unwrap();
+    let name = |tag: &str| match attack.tag(tag) {
+        Some(Object::Technique(t)) => t.name.clone(),
+        Some(Object::Tactic(t)) => t.name.clone(),
+        Some(Object::Entity(e)) => e.name.clone(),
+        None => "-".into(),
+    };
+    assert_eq!(name("attack.t1059.001"), "PowerShell");
+    assert_eq!(name("ATTACK.T1059.001"), "PowerShell");
+    assert_eq!(name("attack.credential_access"), "Credential Access");
+    assert_eq!(name("attack.credential-access"), "Credential Access");
+    assert_eq!(name("attack.s0002"), "Mimikatz");
+    assert_eq!(name("attack.t1086"), "PowerShell"); // revoked; map_tags follows it
+    assert_eq!(name("cve.2021-44228"), "-");
+    assert_eq!(name("attack.t1685"), "-");
+}
+
+#[test]
 fn revoked_tags_map_to_the_replacement_and_its_tactic() {
     let attack = Attack::embedded().unwrap();
     let mapping = attack.map_tags(&["attack.t1086"]);
