@@ -158,11 +158,7 @@ impl Attack {
     /// `attack.g0016`), case-insensitively; `None` for other tags and unknown names.
     /// Revocations are not followed (see [`Attack::resolve`], [`Attack::map_tags`]).
     pub fn tag(&self, tag: &str) -> Option<Object<'_>> {
-        let tag = tag.trim();
-        let name = tag
-            .get(..7)
-            .filter(|p| p.eq_ignore_ascii_case("attack."))
-            .and_then(|_| tag.get(7..))?;
+        let name = attack_tag_name(tag)?;
         self.tactic(name)
             .map(Object::Tactic)
             .or_else(|| self.get(name))
@@ -245,6 +241,14 @@ impl Attack {
     pub fn texts(&self) -> &[TechniqueText] {
         &self.texts
     }
+}
+
+/// What follows `attack.` in a Sigma tag (case-insensitive), trimmed.
+pub(crate) fn attack_tag_name(tag: &str) -> Option<&str> {
+    let tag = tag.trim();
+    tag.get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("attack."))
+        .and_then(|_| tag.get(7..))
 }
 
 /// `credential_access`, `Credential Access` and `credential-access` are one key.

@@ -120,11 +120,7 @@ impl Attack {
         let successors = successors();
         for tag in tags {
             let tag = tag.as_ref().trim();
-            let Some(name) = tag
-                .get(..7)
-                .filter(|p| p.eq_ignore_ascii_case("attack."))
-                .map(|_| &tag[7..])
-            else {
+            let Some(name) = crate::kb::attack_tag_name(tag) else {
                 continue;
             };
             if let Some(order) = self.tactic_order(name) {
