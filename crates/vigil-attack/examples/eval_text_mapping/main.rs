@@ -9,7 +9,8 @@
 //!
 //! Parameters of [`TextParams`] can be overridden for tuning: `k1=1.2`,
 //! `weights=4,1.5,1,0.6,0.3`, `b=0.3,0.3,0.75,0.75,0.75`, `k3=1.5`, `scale=8`,
-//! `min=0.3`, `collapse=true`, `inherit=0`; `show=N` prints N rules spread over
+//! `min=0.3`, `collapse=true`, `inherit=0`, `prior=0.5`, `fields=0.5`; `parts=2,1,0.5` sets
+//! the weights of a rule's title, description and detection; `show=N` prints N rules spread over
 //! the set with their gold techniques and hits. The corpus is `$VIGIL_CORPUS` (by default
 //! `../shared/corpus` beside the repository).
 
