@@ -15,9 +15,10 @@ use std::collections::{HashMap, HashSet};
 
 use crate::kb::Attack;
 use crate::mapping::TechniqueHit;
-use crate::model::TechniqueText;
+use crate::model::{Technique, TechniqueText};
 
 const STOPWORDS: &str = include_str!("../data/text-stopwords.txt");
+const FIELD_COMPONENTS: &str = include_str!("../data/text-field-components.toml");
 
 /// The fields of a technique's document, in [`TextParams::field_weights`] order.
 const FIELDS: [&str; 5] = [
@@ -62,13 +63,18 @@ pub struct TextParams {
     /// groups and tools use is more often what a text describes); added to the score of
     /// techniques the text matches at all.
     pub prior_weight: f32,
+    /// Weight of a log field name as evidence of a data component (`TargetObject` is a
+    /// registry key, `ImageLoaded` a module load; see `data/text-field-components.toml`):
+    /// techniques the text matches whose data components include it gain
+    /// `field_weight * idf(component)`.
+    pub field_weight: f32,
 }
 
 impl Default for TextParams {
     fn default() -> Self {
         TextParams {
             k1: 1.2,
-            field_weights: [4.0, 1.5, 1.0, 0.3, 0.5],
+            field_weights: [4.0, 1.5, 1.0, 0.5, 0.5],
             field_b: [0.3, 0.3, 0.75, 0.75, 0.75],
             query_k3: 1.5,
             confidence_scale: 1.0,
@@ -78,6 +84,7 @@ impl Default for TextParams {
             collapse_parents: true,
             parent_inherit: 0.0,
             prior_weight: 0.5,
+            field_weight: 0.5,
         }
     }
 }
@@ -99,6 +106,15 @@ struct Posting {
     fields: u8,
 }
 
+/// A data component a log field name points to.
+struct Component {
+    name: String,
+    /// Indexes of the current techniques that list it.
+    docs: Vec<usize>,
+    /// BM25 idf of the component over techniques.
+    idf: f32,
+}
+
 /// Maps free text to ATT&CK techniques by BM25F retrieval over technique prose.
 ///
 /// ```
@@ -115,6 +131,9 @@ pub struct TextMapper {
     terms: HashMap<String, usize>,
     postings: Vec<Vec<Posting>>,
     idf: Vec<f32>,
+    components: Vec<Component>,
+    /// Lowercased log field name to component indexes.
+    field_components: HashMap<String, Vec<usize>>,
 }
 
 impl std::fmt::Debug for TextMapper {
@@ -241,6 +260,7 @@ impl TextMapper {
                     .collect()
             })
             .collect();
+        let (components, field_components) = component_index(&active, n);
         TextMapper {
             params,
             stop,
@@ -248,6 +268,8 @@ impl TextMapper {
             terms,
             postings,
             idf,
+            components,
+            field_components,
         }
     }
 
@@ -282,23 +304,46 @@ impl TextMapper {
     /// Evidence names each matched term (as written in the text, most contributing first)
     /// and the fields it matched: `text: "lsass" in name, description`.
     pub fn map(&self, text: &str, limit: usize) -> Vec<TechniqueHit> {
+        self.map_parts(&[(text, 1.0)], limit)
+    }
+
+    /// Like [`Self::map`] for a text in weighted parts (a rule's title, its description,
+    /// the values it matches): each occurrence of a term counts `weight` times in the
+    /// query, so a word of a title weighted 2 counts as if written twice.
+    pub fn map_parts(&self, parts: &[(&str, f32)], limit: usize) -> Vec<TechniqueHit> {
         if limit == 0 {
             return Vec::new();
         }
-        let mut tokens = Vec::new();
-        tokenize_into(text, &self.stop, &mut tokens);
-        // Query terms in order of first appearance, with frequency and surface form.
-        let mut query: Vec<(usize, u32, String)> = Vec::new();
+        // Query terms in order of first appearance, with weighted frequency and surface form.
+        let mut query: Vec<(usize, f32, String)> = Vec::new();
         let mut seen: HashMap<usize, usize> = HashMap::new();
-        for token in tokens {
-            let Some(&term) = self.terms.get(&token.stem) else {
-                continue;
-            };
-            match seen.get(&term) {
-                Some(&q) => query[q].1 += 1,
-                None => {
-                    seen.insert(term, query.len());
-                    query.push((term, 1, token.surface));
+        // Data components named by log fields: (component, the field as written).
+        let mut fields: Vec<(usize, String)> = Vec::new();
+        let mut tokens = Vec::new();
+        for &(text, weight) in parts {
+            tokens.clear();
+            tokenize_into(text, &self.stop, &mut tokens);
+            if self.params.field_weight > 0.0 {
+                for word in text.split(|c: char| !c.is_alphanumeric()) {
+                    if let Some(list) = self.field_components.get(&word.to_lowercase()) {
+                        for &c in list {
+                            if !fields.iter().any(|(f, _)| *f == c) {
+                                fields.push((c, word.to_string()));
+                            }
+                        }
+                    }
+                }
+            }
+            for token in tokens.drain(..) {
+                let Some(&term) = self.terms.get(&token.stem) else {
+                    continue;
+                };
+                match seen.get(&term) {
+                    Some(&q) => query[q].1 += weight,
+                    None => {
+                        seen.insert(term, query.len());
+                        query.push((term, weight, token.surface));
+                    }
                 }
             }
         }
@@ -308,7 +353,7 @@ impl TextMapper {
         // Per document: (query term index, contribution, field bits).
         let mut matched: HashMap<u32, Vec<(usize, f32, u8)>> = HashMap::new();
         for (q, (term, qtf, _)) in query.iter().enumerate() {
-            let qtf = *qtf as f32;
+            let qtf = *qtf;
             let weight = self.idf[*term] * (k3 + 1.0) * qtf / (k3 + qtf);
             for posting in &self.postings[*term] {
                 let contribution = weight * posting.tf / (k1 + posting.tf);
@@ -331,6 +376,20 @@ impl TextMapper {
             }
         }
 
+        // Field names only rerank techniques the words already point to.
+        let mut components: HashMap<usize, Vec<String>> = HashMap::new();
+        for (c, field) in &fields {
+            let component = &self.components[*c];
+            for &doc in &component.docs {
+                if scores[doc] > 0.0 {
+                    scores[doc] += self.params.field_weight * component.idf;
+                    components.entry(doc).or_default().push(format!(
+                        "field: \"{field}\" is data component {}",
+                        component.name
+                    ));
+                }
+            }
+        }
         if self.params.prior_weight > 0.0 {
             for (score, doc) in scores.iter_mut().zip(&self.docs) {
                 if *score > 0.0 {
@@ -352,6 +411,7 @@ impl TextMapper {
         let evidence = |doc: usize| -> Vec<String> {
             let mut terms = matched.get(&(doc as u32)).cloned().unwrap_or_default();
             terms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            let fields = components.get(&doc).into_iter().flatten().cloned();
             terms
                 .iter()
                 .take(EVIDENCE_TERMS)
@@ -362,6 +422,7 @@ impl TextMapper {
                         .collect();
                     format!("text: \"{}\" in {}", query[q].2, names.join(", "))
                 })
+                .chain(fields)
                 .collect()
         };
         for &doc in &ranked {
@@ -404,6 +465,44 @@ impl TextMapper {
         }
         hits
     }
+}
+
+/// The data components log field names point to, from `data/text-field-components.toml`.
+fn component_index(active: &[&Technique], n: f32) -> (Vec<Component>, HashMap<String, Vec<usize>>) {
+    // The file is part of the crate and checked by a test; a broken one maps no fields.
+    let table: HashMap<String, Vec<String>> =
+        toml::from_str::<HashMap<String, HashMap<String, Vec<String>>>>(FIELD_COMPONENTS)
+            .ok()
+            .and_then(|mut t| t.remove("fields"))
+            .unwrap_or_default();
+    let mut components: Vec<Component> = Vec::new();
+    let mut fields: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut keys: Vec<_> = table.into_iter().collect();
+    keys.sort();
+    for (field, names) in keys {
+        for name in names {
+            let c = match components.iter().position(|c| c.name == name) {
+                Some(c) => c,
+                None => {
+                    let docs: Vec<usize> = active
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, t)| t.data_components.contains(&name))
+                        .map(|(i, _)| i)
+                        .collect();
+                    let df = docs.len() as f32;
+                    components.push(Component {
+                        name: name.clone(),
+                        docs,
+                        idf: (1.0 + (n - df + 0.5) / (df + 0.5)).ln(),
+                    });
+                    components.len() - 1
+                }
+            };
+            fields.entry(field.to_lowercase()).or_default().push(c);
+        }
+    }
+    (components, fields)
 }
 
 /// How many matched terms a hit's evidence names.
@@ -692,6 +791,40 @@ mod tests {
         let ids = ids(&hits);
         let child = ids.iter().position(|&i| i == "T1003.001").expect("child");
         assert!(!ids[child..].contains(&"T1003"), "{ids:?}");
+    }
+
+    #[test]
+    fn every_field_names_a_data_component_of_some_technique() {
+        let mapper = mapper();
+        assert!(mapper.field_components.len() > 20);
+        for component in &mapper.components {
+            assert!(!component.docs.is_empty(), "{}", component.name);
+        }
+    }
+
+    #[test]
+    fn a_registry_field_is_evidence_for_registry_techniques() {
+        let hits = mapper().map("TargetObject: CurrentVersion Run", 5);
+        let run_keys = hits.iter().find(|h| h.id == "T1547.001").expect("run keys");
+        assert!(
+            run_keys.evidence.iter().any(|e| e
+                == "field: \"TargetObject\" is data component Windows Registry Key Modification"),
+            "{:?}",
+            run_keys.evidence
+        );
+    }
+
+    #[test]
+    fn one_part_is_the_whole_text_and_weights_favour_their_part() {
+        let mapper = mapper();
+        let text = "scheduled task created with schtasks";
+        assert_eq!(mapper.map(text, 3), mapper.map_parts(&[(text, 1.0)], 3));
+        let title = "lsass memory dump";
+        let values = "schtasks create";
+        let favour_title = mapper.map_parts(&[(title, 3.0), (values, 0.5)], 1);
+        let favour_values = mapper.map_parts(&[(title, 0.5), (values, 3.0)], 1);
+        assert_eq!(favour_title[0].id, "T1003.001", "{favour_title:#?}");
+        assert_eq!(favour_values[0].id, "T1053.005", "{favour_values:#?}");
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //!
 //! Parameters of [`TextParams`] can be overridden for tuning: `k1=1.2`,
 //! `weights=4,1.5,1,0.6,0.3`, `b=0.3,0.3,0.75,0.75,0.75`, `k3=1.5`, `scale=8`,
-//! `min=0.3`, `collapse=true`, `inherit=0`; `show=N` prints N rules spread over
+//! `min=0.3`, `collapse=true`, `inherit=0`, `prior=0.5`, `fields=0.5`; `parts=2,1,0.5` sets
+//! the weights of a rule's title, description and detection; `show=N` prints N rules spread over
 //! the set with their gold techniques and hits. The corpus is `$VIGIL_CORPUS` (by default
 //! `../shared/corpus` beside the repository).
 
@@ -23,9 +24,21 @@ use vigil_attack::{Attack, TextMapper, TextParams};
 fn main() -> ExitCode {
     let mut params = TextParams::default();
     let mut show = 0;
+    let mut weights = sigma_eval::PART_WEIGHTS;
     for arg in std::env::args().skip(1) {
         if let Some(n) = arg.strip_prefix("show=") {
             show = n.parse().unwrap_or(0);
+            continue;
+        }
+        if let Some(list) = arg.strip_prefix("parts=") {
+            let parsed: Result<Vec<f32>, _> = list.split(',').map(|w| w.trim().parse()).collect();
+            match parsed.ok().and_then(|w| <[f32; 3]>::try_from(w).ok()) {
+                Some(w) => weights = w,
+                None => {
+                    eprintln!("error: {arg}: expected three comma-separated numbers");
+                    return ExitCode::FAILURE;
+                }
+            }
             continue;
         }
         if let Err(reason) = set_param(&mut params, &arg) {
@@ -49,7 +62,7 @@ fn main() -> ExitCode {
     let build = started.elapsed();
     let set = sigma_eval::load(&attack, &rules, |_| true);
     let started = Instant::now();
-    let report = sigma_eval::evaluate(&mapper, &set.cases);
+    let report = sigma_eval::evaluate(&mapper, &set.cases, weights);
     let mapping = started.elapsed();
 
     println!(
@@ -60,6 +73,7 @@ fn main() -> ExitCode {
         build.as_secs_f64() * 1000.0
     );
     println!("{:?}", mapper.params());
+    println!("part weights (title, description, detection): {weights:?}");
     println!(
         "rule files {}: scored {}, excluded {} (no technique tag {}, technique tag unknown to this release {}, unparsable {})",
         set.files,
@@ -77,8 +91,15 @@ fn main() -> ExitCode {
         100.0 * report.answered as f64 / report.rules.max(1) as f64
     );
     println!();
-    println!("| Level | k | Precision | Recall | F1 | hit@k |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "Set-based (micro, per technique id): each returned id is right or wrong, each gold id found or missed."
+    );
+    println!(
+        "Rule-level (a rule is right when a gold technique is among its top k): precision over rules answered, recall over rules scored."
+    );
+    println!();
+    println!("| Level | k | Set P | Set R | Set F1 | Rule P | Rule R (hit@k) | Rule F1 |");
+    println!("|---|---|---|---|---|---|---|---|");
     for (level, counts) in [
         ("technique", &report.technique),
         ("sub-technique", &report.subtechnique),
@@ -86,11 +107,13 @@ fn main() -> ExitCode {
         for (slot, k) in [1, 3].into_iter().enumerate() {
             let c = &counts[slot];
             println!(
-                "| {level} | {k} | {:.3} | {:.3} | {:.3} | {:.3} |",
+                "| {level} | {k} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
                 c.precision(),
                 c.recall(),
                 c.f1(),
-                c.hit_rules as f64 / report.rules.max(1) as f64
+                c.rule_precision(),
+                c.rule_recall(),
+                c.rule_f1()
             );
         }
     }
@@ -111,7 +134,7 @@ fn main() -> ExitCode {
         println!();
         let step = step.max(1);
         for case in set.cases.iter().step_by(step).take(show) {
-            let hits = mapper.map(&case.text, 3);
+            let hits = mapper.map_parts(&case.parts(weights), 3);
             let predicted: Vec<String> = hits
                 .iter()
                 .map(|h| format!("{} {} {:.2}", h.id, h.name, h.confidence))
@@ -150,6 +173,7 @@ fn set_param(params: &mut TextParams, arg: &str) -> Result<(), String> {
         "prior" => params.prior_weight = number(value)?,
         "ceiling" => params.confidence_ceiling = number(value)?,
         "exponent" => params.confidence_exponent = number(value)?,
+        "fields" => params.field_weight = number(value)?,
         _ => return Err(format!("unknown parameter `{key}`")),
     }
     Ok(())

@@ -14,8 +14,12 @@ use vigil_attack::{Attack, TextMapper};
 pub(crate) struct RuleCase {
     /// Where the rule came from (for reports only; the mapper never sees it).
     pub(crate) path: PathBuf,
-    /// Title, description and detection, tags stripped.
-    pub(crate) text: String,
+    /// The title.
+    pub(crate) title: String,
+    /// The description.
+    pub(crate) description: String,
+    /// The detection's field names and values, one per line.
+    pub(crate) detection: String,
     /// The current ids its technique tags resolve to.
     pub(crate) gold: BTreeSet<String>,
 }
@@ -82,20 +86,42 @@ pub(crate) fn load(attack: &Attack, dir: &Path, keep: impl Fn(usize) -> bool) ->
             set.unknown_technique_tags += 1;
             continue;
         }
-        let mut text = String::new();
-        for key in ["title", "description"] {
-            if let Some(value) = rule.get(key).and_then(|v| v.as_str()) {
-                text.push_str(value);
-                text.push('\n');
-            }
+        let text = |key: &str| {
+            rule.get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let mut detection = String::new();
+        if let Some(value) = rule.get("detection") {
+            flatten(value, &mut detection);
         }
-        if let Some(detection) = rule.get("detection") {
-            flatten(detection, &mut text);
-        }
-        set.cases.push(RuleCase { path, text, gold });
+        set.cases.push(RuleCase {
+            path,
+            title: text("title"),
+            description: text("description"),
+            detection,
+            gold,
+        });
     }
     set
 }
+
+impl RuleCase {
+    /// The rule's text as weighted parts for [`TextMapper::map_parts`]: title,
+    /// description, detection, weighted by `weights` in that order.
+    pub(crate) fn parts(&self, weights: [f32; 3]) -> [(&str, f32); 3] {
+        [
+            (&self.title, weights[0]),
+            (&self.description, weights[1]),
+            (&self.detection, weights[2]),
+        ]
+    }
+}
+
+/// The weights of a rule's title, description and detection in the evaluation: a title
+/// names what the rule is about; detection values are mostly paths and tool names.
+pub(crate) const PART_WEIGHTS: [f32; 3] = [2.0, 1.0, 0.5];
 
 /// `attack.t1003.001` gives `t1003.001`; other tags give nothing.
 fn technique_tag(tag: &str) -> Option<&str> {
@@ -136,7 +162,8 @@ fn flatten(value: &yaml_serde::Value, out: &mut String) {
     }
 }
 
-/// Micro-averaged precision, recall and F1 from summed counts.
+/// Set-based figures, micro-averaged per technique id: each predicted id is a true or a
+/// false positive, each gold id not predicted a false negative, summed over all rules.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Counts {
     /// Predicted and gold.
@@ -147,6 +174,10 @@ pub(crate) struct Counts {
     pub(crate) fn_: usize,
     /// Rules with at least one gold technique predicted.
     pub(crate) hit_rules: usize,
+    /// Rules with at least one hit predicted.
+    pub(crate) answered: usize,
+    /// Rules scored.
+    pub(crate) rules: usize,
 }
 
 impl Counts {
@@ -156,6 +187,8 @@ impl Counts {
         self.fp += predicted.len() - tp;
         self.fn_ += gold.len() - tp;
         self.hit_rules += usize::from(tp > 0);
+        self.answered += usize::from(!predicted.is_empty());
+        self.rules += 1;
     }
 
     /// TP / (TP + FP).
@@ -170,12 +203,34 @@ impl Counts {
 
     /// Harmonic mean of precision and recall.
     pub(crate) fn f1(&self) -> f64 {
-        let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 {
-            0.0
-        } else {
-            2.0 * p * r / (p + r)
-        }
+        harmonic(self.precision(), self.recall())
+    }
+}
+
+impl Counts {
+    /// Rule-level precision: of the rules given at least one hit, the share with a gold
+    /// technique among their top k.
+    pub(crate) fn rule_precision(&self) -> f64 {
+        ratio(self.hit_rules, self.answered)
+    }
+
+    /// Rule-level recall: of all rules scored, the share with a gold technique among their
+    /// top k (hit@k).
+    pub(crate) fn rule_recall(&self) -> f64 {
+        ratio(self.hit_rules, self.rules)
+    }
+
+    /// Harmonic mean of rule-level precision and recall.
+    pub(crate) fn rule_f1(&self) -> f64 {
+        harmonic(self.rule_precision(), self.rule_recall())
+    }
+}
+
+fn harmonic(p: f64, r: f64) -> f64 {
+    if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
     }
 }
 
@@ -200,13 +255,13 @@ pub(crate) struct Report {
 }
 
 /// Maps every case and scores the hits against the gold techniques.
-pub(crate) fn evaluate(mapper: &TextMapper, cases: &[RuleCase]) -> Report {
+pub(crate) fn evaluate(mapper: &TextMapper, cases: &[RuleCase], weights: [f32; 3]) -> Report {
     let mut report = Report {
         rules: cases.len(),
         ..Report::default()
     };
     for case in cases {
-        let hits = mapper.map(&case.text, 3);
+        let hits = mapper.map_parts(&case.parts(weights), 3);
         report.answered += usize::from(!hits.is_empty());
         let gold_base: BTreeSet<String> = case.gold.iter().map(|g| base(g)).collect();
         for (slot, k) in [1usize, 3].into_iter().enumerate() {
