@@ -49,4 +49,4 @@ pub use mapping::{
 };
 pub use model::{Entity, EntityKind, Status, Tactic, Technique, TechniqueText};
 pub use table::{TABLE_FILE, TEXT_FILE};
-pub use text::{TextMapper, TextParams};
+pub use text::{RULE_PART_WEIGHTS, TextMapper, TextParams};

@@ -115,6 +115,12 @@ struct Component {
     idf: f32,
 }
 
+/// The weights of a Sigma rule's title, description and detection text as parts of a
+/// query ([`TextMapper::map_parts`]): a title names what the rule is about; detection
+/// values are mostly paths and tool names. Measured on SigmaHQ's rules
+/// (`docs/BENCHMARKS.md`, "ATT&CK text mapping quality").
+pub const RULE_PART_WEIGHTS: [f32; 3] = [2.0, 1.0, 0.5];
+
 /// Maps free text to ATT&CK techniques by BM25F retrieval over technique prose.
 ///
 /// ```

@@ -13,7 +13,9 @@ fn attack(c: &mut Criterion) {
         b.iter(|| Attack::embedded().expect("the embedded table loads"))
     });
     let attack = Attack::embedded().expect("the embedded table loads");
-    group.bench_function("text_index", |b| b.iter(|| TextMapper::new(black_box(&attack))));
+    group.bench_function("text_index", |b| {
+        b.iter(|| TextMapper::new(black_box(&attack)))
+    });
     let tags = [
         "attack.credential-access",
         "attack.t1003.001",

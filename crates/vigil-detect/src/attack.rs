@@ -13,8 +13,9 @@ use crate::Detection;
 pub type AttackMapping = Mapping;
 
 /// Free-text mapping, for rules whose tags name no technique the loaded ATT&CK release
-/// knows: given a rule's title and description, the techniques it describes.
-pub type TextMapping<'a> = dyn Fn(&str) -> Vec<TechniqueHit> + Sync + 'a;
+/// knows: given a rule's text in weighted parts (title, description), the techniques it
+/// describes (as [`vigil_attack::TextMapper::map_parts`]).
+pub type TextMapping<'a> = dyn Fn(&[(&str, f32)]) -> Vec<TechniqueHit> + Sync + 'a;
 
 /// Maps rules to ATT&CK and annotates detections with the result.
 ///
@@ -54,11 +55,11 @@ impl<'a> RuleTechniques<'a> {
         if mapping.techniques.is_empty()
             && let Some(text) = self.text
         {
-            let prose = match &rule.description {
-                Some(description) => format!("{}. {description}", rule.title),
-                None => rule.title.clone(),
-            };
-            let mut hits = text(&prose);
+            let [title, description, _] = vigil_attack::RULE_PART_WEIGHTS;
+            let mut hits = text(&[
+                (rule.title.as_str(), title),
+                (rule.description.as_deref().unwrap_or(""), description),
+            ]);
             for hit in &mut hits {
                 hit.evidence
                     .insert(0, "mapped from the rule's title and description".into());

@@ -119,9 +119,9 @@ impl RuleCase {
     }
 }
 
-/// The weights of a rule's title, description and detection in the evaluation: a title
-/// names what the rule is about; detection values are mostly paths and tool names.
-pub(crate) const PART_WEIGHTS: [f32; 3] = [2.0, 1.0, 0.5];
+/// The weights of a rule's title, description and detection in the evaluation (the ones
+/// hunts use, [`vigil_attack::RULE_PART_WEIGHTS`]).
+pub(crate) const PART_WEIGHTS: [f32; 3] = vigil_attack::RULE_PART_WEIGHTS;
 
 /// `attack.t1003.001` gives `t1003.001`; other tags give nothing.
 fn technique_tag(tag: &str) -> Option<&str> {

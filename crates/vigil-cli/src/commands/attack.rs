@@ -309,7 +309,7 @@ fn coverage(args: AttackCoverageArgs) -> anyhow::Result<Outcome> {
         .into());
     }
     let mapper = TextMapper::new(&attack);
-    let text = |prose: &str| mapper.map(prose, 1);
+    let text = |parts: &[(&str, f32)]| mapper.map_parts(parts, 1);
     let mut techniques = RuleTechniques::new(&attack, Some(&text));
     let mut coverage = Coverage::new(&attack);
     for rule in rules.rules() {

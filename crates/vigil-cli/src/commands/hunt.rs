@@ -75,10 +75,10 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
     // ATT&CK on every detection: its rule's tags, or its title and description when the
     // tags name no technique this ATT&CK release knows.
     let mapper = std::sync::OnceLock::new();
-    let text = |prose: &str| {
+    let text = |parts: &[(&str, f32)]| {
         mapper
             .get_or_init(|| vigil_attack::TextMapper::new(&attack))
-            .map(prose, 2)
+            .map_parts(parts, 2)
     };
     vigil_detect::RuleTechniques::new(&attack, Some(&text))
         .annotate(&mut hunted.detections, detector.rules());

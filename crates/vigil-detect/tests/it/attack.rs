@@ -78,8 +78,8 @@ detection:
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     let attack = Attack::embedded().unwrap();
     let seen = std::sync::Mutex::new(Vec::new());
-    let text = |prose: &str| {
-        seen.lock().unwrap().push(prose.to_string());
+    let text = |parts: &[(&str, f32)]| {
+        seen.lock().unwrap().push(format!("{:?}", parts));
         let technique = attack.technique("T1003.001").unwrap();
         vec![vigil_attack::TechniqueHit {
             id: technique.id.clone(),
@@ -94,7 +94,7 @@ detection:
     let mapping = techniques.of(rule);
     assert_eq!(
         *seen.lock().unwrap(),
-        ["Procdump Of LSASS. Dumping the memory of lsass with procdump."]
+        [r#"[("Procdump Of LSASS", 2.0), ("Dumping the memory of lsass with procdump.", 1.0)]"#]
     );
     assert_eq!(mapping.techniques[0].id, "T1003.001");
     assert_eq!(
