@@ -23,6 +23,10 @@ pub struct DetectionSource {
 /// One rule match, as a line of `detections.jsonl`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Detection {
+    /// A stable id from what was detected (rule, time, event fields, correlation), not from
+    /// where it was read: the same match in another file or run has the same id, and
+    /// identical detections share one.
+    pub id: String,
     /// The rule's id (its title when it has none).
     pub rule_id: String,
     /// The rule's title.
@@ -73,7 +77,8 @@ impl Detection {
             .ok()
             .and_then(|text| RawValue::from_string(text).ok())
             .unwrap_or_else(|| RawValue::NULL.to_owned());
-        Detection {
+        let mut detection = Detection {
+            id: String::new(),
             rule_id: rule.key().to_string(),
             rule_title: rule.title.clone(),
             level: rule.reported_level(),
@@ -89,7 +94,32 @@ impl Detection {
             selections,
             correlation: None,
             fields,
+        };
+        detection.id = detection.content_id();
+        detection
+    }
+
+    /// The id of what was detected: FNV-1a (64 bits) over the rule, the time, the event's
+    /// fields and the correlation, as `d-` and 16 hex digits.
+    pub fn content_id(&self) -> String {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for b in bytes.iter().chain([&0xffu8]) {
+                hash ^= u64::from(*b);
+                hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        };
+        eat(self.rule_id.as_bytes());
+        eat(self
+            .timestamp
+            .map(|t| t.as_nanosecond().to_string())
+            .unwrap_or_default()
+            .as_bytes());
+        eat(self.fields.get().as_bytes());
+        if let Some(correlation) = &self.correlation {
+            eat(correlation.to_string().as_bytes());
         }
+        format!("d-{hash:016x}")
     }
 
     /// The order detections are written in: time, then input, then record, then rule.

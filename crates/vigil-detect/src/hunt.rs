@@ -143,6 +143,7 @@ where
                     "value": fired.value,
                     "timespan_secs": fired.timespan_secs,
                 }));
+                detection.id = detection.content_id();
                 detections.push(detection);
                 correlations += 1;
             }
