@@ -181,6 +181,13 @@ pub(crate) struct HuntArgs {
     /// medium, high or critical.
     #[arg(long, value_name = "LEVEL", default_value = "informational")]
     pub(crate) min_level: String,
+    /// Detections sharing a host, user, IP, session or process join one incident when at
+    /// most this far apart: `90m`, `2h`, `1d`, or seconds.
+    #[arg(long, value_name = "DURATION", default_value = "2h")]
+    pub(crate) window: String,
+    /// How many incidents the terminal table shows.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub(crate) top: usize,
     #[command(flatten)]
     pub(crate) read: ReadArgs,
     #[command(flatten)]

@@ -164,6 +164,11 @@ pub struct Summary {
     pub correlations: u64,
     /// Detections per level.
     pub by_level: std::collections::BTreeMap<Level, u64>,
+    /// Incidents the detections were folded into (set by the caller that correlates).
+    pub incidents: u64,
+    /// Detections suppression rules removed, and identical ones removed as duplicates (set
+    /// by the caller that triages).
+    pub suppressed: u64,
     /// Wall-clock time of the hunt, in milliseconds.
     pub elapsed_ms: u64,
 }

@@ -83,6 +83,16 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
     vigil_detect::RuleTechniques::new(&attack, Some(&text))
         .annotate(&mut hunted.detections, detector.rules());
 
+    // Incidents: detections folded by shared entities and time.
+    let correlator = vigil_correlate::Correlator::new(
+        &attack,
+        vigil_correlate::CorrelateOptions {
+            window_secs: parse_duration(&args.window)?,
+            ..vigil_correlate::CorrelateOptions::default()
+        },
+    )?;
+    let incidents = correlator.correlate(&hunted.detections);
+
     let outcome = super::account_inputs(&hunted.inputs);
     let hidden = hunted.summary.parse_errors as usize;
     if !global.quiet && hidden > limit {
@@ -95,9 +105,11 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
     let mut summary = hunted.summary;
     summary.rules_loaded = report.loaded;
     summary.rules_failed = report.failed.len();
+    summary.incidents = incidents.len() as u64;
     summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if let Some(out) = &args.out {
         write_out(out, &hunted.detections, &summary)?;
+        write_json(&out.join("incidents.json"), &incidents)?;
     }
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);
@@ -105,6 +117,35 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
         print_table(&hunted.detections, &summary, args.out.as_deref())?;
     }
     Ok(outcome)
+}
+
+/// `90m`, `2h`, `1d`, `45s` or plain seconds.
+fn parse_duration(text: &str) -> anyhow::Result<i64> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match number.parse::<i64>() {
+        Ok(n) if scale > 0 => Ok(n * scale),
+        _ => Err(UsageError(format!(
+            "--window {text:?}: expected a duration such as 90m, 2h, 1d or seconds"
+        ))
+        .into()),
+    }
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let mut text = serde_json::to_vec_pretty(value)?;
+    text.push(b'\n');
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn write_out(dir: &Path, detections: &[Detection], summary: &Summary) -> anyhow::Result<()> {
@@ -119,11 +160,7 @@ fn write_out(dir: &Path, detections: &[Detection], summary: &Summary) -> anyhow:
     }
     out.flush()
         .with_context(|| format!("cannot write {}", path.display()))?;
-    let path = dir.join("summary.json");
-    let mut text = serde_json::to_vec_pretty(summary)?;
-    text.push(b'\n');
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    write_json(&dir.join("summary.json"), summary)
 }
 
 /// The terminal summary: counts, then the rules that fired most, highest level first.
