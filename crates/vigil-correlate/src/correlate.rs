@@ -265,7 +265,7 @@ impl<'a> Correlator<'a> {
         let lead = members
             .iter()
             .enumerate()
-            .max_by(|(ta, &a), (tb, &b)| member(a).level.cmp(&member(b).level).then(tb.cmp(ta)))
+            .max_by(|(ta, a), (tb, b)| member(**a).level.cmp(&member(**b).level).then(tb.cmp(ta)))
             .map(|(_, &i)| member(i));
         let rules: BTreeSet<&str> = members
             .iter()
