@@ -188,6 +188,13 @@ pub(crate) struct HuntArgs {
     /// How many incidents the terminal table shows.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub(crate) top: usize,
+    /// Suppression rules (TOML: `[[suppress]]` with `rule`, `where`, `reason`, `owner`,
+    /// `expires`); suppressed detections go to `suppressed.jsonl`, not into incidents.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) suppressions: Option<PathBuf>,
+    /// Triage settings (TOML: asset and identity criticality, weights, severity bands).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) triage: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) read: ReadArgs,
     #[command(flatten)]

@@ -45,6 +45,9 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
     }
     let detector = Detector::new(rules, Routing::builtin()?);
     let attack = super::attack::load(&args.attack)?;
+    // Settings that can be wrong are read before the hunt, so a typo costs no time.
+    let (suppressions, triage_config) = triage_settings(&args)?;
+    let window = parse_duration(&args.window)?;
     let taxonomy = Taxonomy::builtin()?;
 
     let mut plan = Plan::new(&args.paths);
@@ -83,15 +86,23 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
     vigil_detect::RuleTechniques::new(&attack, Some(&text))
         .annotate(&mut hunted.detections, detector.rules());
 
-    // Incidents: detections folded by shared entities and time.
+    // Noise control, then incidents: identical detections once, suppressed ones set aside,
+    // the rest folded by shared entities and time, scored and ranked.
+    let (kept, report_of_suppression) = suppressions.apply(&hunted.detections);
+    let (detections, suppressed) = split_suppressed(std::mem::take(&mut hunted.detections), &kept);
+    hunted.detections = detections;
     let correlator = vigil_correlate::Correlator::new(
         &attack,
         vigil_correlate::CorrelateOptions {
-            window_secs: parse_duration(&args.window)?,
+            window_secs: window,
             ..vigil_correlate::CorrelateOptions::default()
         },
     )?;
-    let incidents = correlator.correlate(&hunted.detections);
+    let incidents = vigil_triage::triage(
+        correlator.correlate(&hunted.detections),
+        &hunted.detections,
+        &triage_config,
+    );
 
     let outcome = super::account_inputs(&hunted.inputs);
     let hidden = hunted.summary.parse_errors as usize;
@@ -106,17 +117,130 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
     summary.rules_loaded = report.loaded;
     summary.rules_failed = report.failed.len();
     summary.incidents = incidents.len() as u64;
+    summary.suppressed =
+        (report_of_suppression.suppressed + report_of_suppression.duplicates_removed) as u64;
     summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if let Some(out) = &args.out {
         write_out(out, &hunted.detections, &summary)?;
         write_json(&out.join("incidents.json"), &incidents)?;
+        write_lines(&out.join("suppressed.jsonl"), &suppressed)?;
+        write_json(&out.join("suppression.json"), &report_of_suppression)?;
     }
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);
     } else if !global.quiet {
         print_table(&hunted.detections, &summary, args.out.as_deref())?;
+        print_incidents(&incidents, args.top)?;
+        print_suppression(&report_of_suppression);
     }
     Ok(outcome)
+}
+
+/// The suppression rules and triage settings `--suppressions` and `--triage` name (or
+/// none: deduplication only, default scoring).
+fn triage_settings(
+    args: &HuntArgs,
+) -> anyhow::Result<(vigil_triage::Suppressions, vigil_triage::TriageConfig)> {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    };
+    let suppressions = match &args.suppressions {
+        Some(path) => {
+            vigil_triage::Suppressions::from_toml(&read(path)?, &path.display().to_string())
+                .map_err(|e| UsageError(e.to_string()))?
+        }
+        None => vigil_triage::Suppressions::default(),
+    };
+    let config = match &args.triage {
+        Some(path) => {
+            vigil_triage::TriageConfig::from_toml(&read(path)?, &path.display().to_string())
+                .map_err(|e| UsageError(e.to_string()))?
+        }
+        None => vigil_triage::TriageConfig::default(),
+    };
+    Ok((suppressions, config))
+}
+
+/// Kept detections (positions `kept`, in order), and the suppressed ones: those dropped
+/// that are not copies of a kept or an already suppressed detection.
+fn split_suppressed(
+    detections: Vec<Detection>,
+    kept: &[usize],
+) -> (Vec<Detection>, Vec<Detection>) {
+    let keep: std::collections::HashSet<usize> = kept.iter().copied().collect();
+    let mut seen: std::collections::HashSet<String> =
+        kept.iter().map(|&i| detections[i].id.clone()).collect();
+    let mut out = (Vec::with_capacity(kept.len()), Vec::new());
+    for (i, detection) in detections.into_iter().enumerate() {
+        if keep.contains(&i) {
+            out.0.push(detection);
+        } else if seen.insert(detection.id.clone()) {
+            out.1.push(detection);
+        }
+    }
+    out
+}
+
+/// The top incidents, ranked.
+fn print_incidents(incidents: &[vigil_triage::TriagedIncident], top: usize) -> anyhow::Result<()> {
+    if incidents.is_empty() || top == 0 {
+        return Ok(());
+    }
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    writeln!(w)?;
+    writeln!(
+        w,
+        "{:>4} {:>5}  {:<9} {:>4}  {:<20} {:<30} incident",
+        "rank", "score", "severity", "det", "first seen", "stage"
+    )?;
+    for (rank, incident) in incidents.iter().take(top).enumerate() {
+        let first = incident
+            .first_seen
+            .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_else(|| "-".into());
+        let stage = incident
+            .stage
+            .progression
+            .clone()
+            .or_else(|| incident.stage.reached.clone())
+            .unwrap_or_else(|| "-".into());
+        writeln!(
+            w,
+            "{:>4} {:>5}  {:<9} {:>4}  {:<20} {:<30.30} {}",
+            rank + 1,
+            incident.score,
+            incident.severity.as_str(),
+            incident.detections.len(),
+            first,
+            stage,
+            incident.title
+        )?;
+    }
+    if incidents.len() > top {
+        writeln!(
+            w,
+            "... and {} more incident(s) (--top N)",
+            incidents.len() - top
+        )?;
+    }
+    Ok(())
+}
+
+fn print_suppression(report: &vigil_triage::SuppressionReport) {
+    for rule in report.rules.iter().filter(|r| r.removed > 0 || r.expired) {
+        say!(
+            "suppression {} ({}): removed {} detection(s){}",
+            rule.index,
+            rule.reason,
+            rule.removed,
+            if rule.expired {
+                "; expired, not applied"
+            } else {
+                ""
+            }
+        );
+    }
 }
 
 /// `90m`, `2h`, `1d`, `45s` or plain seconds.
@@ -150,17 +274,21 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> 
 
 fn write_out(dir: &Path, detections: &[Detection], summary: &Summary) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let path = dir.join("detections.jsonl");
-    let file = std::fs::File::create(&path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+    write_lines(&dir.join("detections.jsonl"), detections)?;
+    write_json(&dir.join("summary.json"), summary)
+}
+
+/// One JSON object per line.
+fn write_lines(path: &Path, items: &[impl serde::Serialize]) -> anyhow::Result<()> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    for detection in detections {
-        serde_json::to_writer(&mut out, detection)?;
+    for item in items {
+        serde_json::to_writer(&mut out, item)?;
         out.write_all(b"\n")?;
     }
     out.flush()
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    write_json(&dir.join("summary.json"), summary)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The terminal summary: counts, then the rules that fired most, highest level first.
