@@ -4,6 +4,7 @@
 mod attack;
 mod formats;
 mod hunt;
+mod incidents;
 mod parse;
 
 use std::path::Path;
