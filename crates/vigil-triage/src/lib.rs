@@ -286,3 +286,20 @@ mod tests {
         assert!(ranked[0].first_seen < ranked[1].first_seen);
     }
 }
+
+#[cfg(test)]
+mod documented_examples {
+    #[test]
+    fn the_example_files_in_docs_parse() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/");
+        let text = std::fs::read_to_string(format!("{root}suppressions.example.toml"))
+            .expect("docs/suppressions.example.toml");
+        let suppressions = crate::Suppressions::from_toml(&text, "suppressions.example.toml")
+            .expect("the suppression example parses");
+        assert_eq!(suppressions.rules().count(), 2);
+        let text = std::fs::read_to_string(format!("{root}triage.example.toml"))
+            .expect("docs/triage.example.toml");
+        crate::TriageConfig::from_toml(&text, "triage.example.toml")
+            .expect("the triage example parses");
+    }
+}
