@@ -16,6 +16,7 @@ mod entities;
 mod error;
 mod incident;
 mod stage;
+pub mod synthetic;
 
 pub use correlate::{CorrelateOptions, Correlator};
 pub use entities::{EntityKey, EntityKind, EntityRules, user_name};
