@@ -260,12 +260,14 @@ impl<'a> Correlator<'a> {
             sequence,
         };
 
-        // The title: the highest-level detection (earliest among equals).
+        // The title: the highest-level detection, earliest among equals. `members` is in
+        // time order; their values are input positions, which must not break ties (the
+        // title would change with input order).
         let lead = members
             .iter()
-            .copied()
-            .max_by(|&a, &b| member(a).level.cmp(&member(b).level).then(b.cmp(&a)))
-            .map(member);
+            .enumerate()
+            .max_by(|(ta, a), (tb, b)| member(**a).level.cmp(&member(**b).level).then(tb.cmp(ta)))
+            .map(|(_, &i)| member(i));
         let rules: BTreeSet<&str> = members
             .iter()
             .map(|&i| member(i).rule_id.as_str())
