@@ -98,12 +98,9 @@ impl EntityRules {
         ]
     }
 
-    /// SID -> account name pairs a detection's fields carry.
-    pub(crate) fn sid_names(
-        &self,
-        fields: &Map<String, Value>,
-        into: &mut HashMap<String, String>,
-    ) {
+    /// SID -> account name pairs a detection's fields carry, added to `into` (the first
+    /// name seen for a SID stays).
+    pub fn sid_names(&self, fields: &Map<String, Value>, into: &mut HashMap<String, String>) {
         for [sid, name] in &self.spec.user.sid_pairs {
             let (Some(sid), Some(name)) = (text(fields.get(sid)), text(fields.get(name))) else {
                 continue;
