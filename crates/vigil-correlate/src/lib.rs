@@ -14,6 +14,7 @@
 mod correlate;
 mod entities;
 mod error;
+mod fields;
 mod incident;
 mod stage;
 pub mod synthetic;
