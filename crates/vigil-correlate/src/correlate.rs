@@ -3,11 +3,15 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use serde_json::{Map, Value};
-use vigil_attack::Attack;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use rayon::prelude::*;
+use vigil_attack::{Attack, Mapping, TacticHit};
 use vigil_detect::Detection;
 
 use crate::entities::{EntityKey, EntityKind, EntityRules};
+use crate::fields::EntityFields;
 use crate::incident::{Incident, IncidentEntities, IncidentTechnique, Stage};
 use crate::stage::{Progression, recognise};
 
@@ -87,115 +91,198 @@ impl<'a> Correlator<'a> {
     /// not depend on the order of `detections` nor on which files they were read from.
     pub fn correlate(&self, detections: &[Detection]) -> Vec<Incident> {
         // Time order, ties by rule and content: the same for any input order.
-        let mut order: Vec<usize> = (0..detections.len()).collect();
-        order.sort_by(|&a, &b| {
-            let (da, db) = (&detections[a], &detections[b]);
-            (da.timestamp.is_none(), da.timestamp, &da.rule_id, &da.id).cmp(&(
-                db.timestamp.is_none(),
-                db.timestamp,
-                &db.rule_id,
-                &db.id,
-            ))
-        });
-        let fields: Vec<Map<String, Value>> = order
+        // The times are sorted beside the positions (not looked up through them), and only
+        // equal times compare rule and id; the sort is stable, so the order is the same
+        // with one thread or many.
+        let mut keyed: Vec<((bool, Option<Timestamp>), usize)> = detections
             .iter()
-            .map(|&i| serde_json::from_str(detections[i].fields.get()).unwrap_or_default())
+            .enumerate()
+            .map(|(i, d)| ((d.timestamp.is_none(), d.timestamp), i))
+            .collect();
+        keyed.par_sort_by(|(ta, a), (tb, b)| {
+            ta.cmp(tb).then_with(|| {
+                let (da, db) = (&detections[*a], &detections[*b]);
+                (&da.rule_id, &da.id).cmp(&(&db.rule_id, &db.id))
+            })
+        });
+        let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
+        // Fields are parsed once, borrowing from the detections' JSON, in parallel; the
+        // results are collected in `order`, so nothing depends on scheduling.
+        let wanted = self.rules.field_names();
+        let fields: Vec<EntityFields> = order
+            .par_iter()
+            .map(|&i| EntityFields::parse(detections[i].fields.get(), &wanted))
             .collect();
         let mut sids = HashMap::new();
         for f in &fields {
-            self.rules.sid_names(f, &mut sids);
+            self.rules.sid_names_in(f, &mut sids);
         }
-        let entities: Vec<BTreeSet<EntityKey>> = order
-            .iter()
+        let extracted: Vec<BTreeSet<EntityKey>> = order
+            .par_iter()
             .zip(&fields)
-            .map(|(&i, f)| self.rules.extract(detections[i].host.as_deref(), f, &sids))
+            .map(|(&i, f)| {
+                self.rules
+                    .extract_from(detections[i].host.as_deref(), f, &sids)
+            })
             .collect();
+        drop(fields);
+
+        // Entities as numbers: `keys[n]` is entity `n`, numbered in order of first sight.
+        let mut numbers: HashMap<EntityKey, u32> = HashMap::new();
+        let mut keys: Vec<EntityKey> = Vec::new();
+        let entities: Vec<Vec<u32>> = extracted
+            .into_iter()
+            .map(|set| {
+                set.into_iter()
+                    .map(|key| match numbers.get(&key) {
+                        Some(&n) => n,
+                        None => {
+                            let n = keys.len() as u32;
+                            numbers.insert(key.clone(), n);
+                            keys.push(key);
+                            n
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        drop(numbers);
 
         // Entities seen on many hosts do not link.
-        let mut hosts_of: HashMap<&EntityKey, HashSet<&str>> = HashMap::new();
-        for keys in &entities {
-            let host = keys
+        let mut seen_on: Vec<(u32, u32)> = Vec::new();
+        for ids in &entities {
+            let host = ids
                 .iter()
-                .find(|(k, _)| *k == EntityKind::Host)
-                .map(|(_, h)| h.as_str());
-            for key in keys.iter().filter(|(k, _)| *k != EntityKind::Host) {
-                let set = hosts_of.entry(key).or_default();
-                if let Some(host) = host {
-                    set.insert(host);
-                }
+                .copied()
+                .find(|&n| keys[n as usize].0 == EntityKind::Host);
+            if let Some(host) = host {
+                seen_on.extend(
+                    ids.iter()
+                        .filter(|&&n| keys[n as usize].0 != EntityKind::Host)
+                        .map(|&n| (n, host)),
+                );
             }
         }
-        let hubs: HashSet<&EntityKey> = hosts_of
+        seen_on.sort_unstable();
+        seen_on.dedup();
+        // With no threshold every entity but a host is a hub, even one seen on no host.
+        let mut hub: Vec<bool> = keys
             .iter()
-            .filter(|(_, hosts)| hosts.len() >= self.options.hub_hosts)
-            .map(|(key, _)| *key)
+            .map(|(kind, _)| self.options.hub_hosts == 0 && *kind != EntityKind::Host)
             .collect();
+        for run in seen_on.chunk_by(|a, b| a.0 == b.0) {
+            if run.len() >= self.options.hub_hosts {
+                hub[run[0].0 as usize] = true;
+            }
+        }
+        drop(seen_on);
 
         // Positions here are positions in `order`.
         let mut sets = UnionFind::new(order.len());
-        let mut last: HashMap<&EntityKey, (usize, Option<i64>)> = HashMap::new();
-        let mut joined_by: BTreeMap<usize, BTreeSet<&EntityKey>> = BTreeMap::new();
-        for (pos, keys) in entities.iter().enumerate() {
+        let mut last: Vec<Option<(usize, Option<i64>)>> = vec![None; keys.len()];
+        let mut joined_by: Vec<(usize, u32)> = Vec::new();
+        for (pos, ids) in entities.iter().enumerate() {
             let at = detections[order[pos]].timestamp.map(|t| t.as_second());
-            for key in keys {
-                if hubs.contains(key) {
+            for &n in ids {
+                if hub[n as usize] {
                     continue;
                 }
-                if let Some(&(prev, prev_at)) = last.get(key) {
+                let slot = &mut last[n as usize];
+                if let Some((prev, prev_at)) = *slot {
                     let near = match (prev_at, at) {
                         (Some(p), Some(a)) => a - p <= self.options.window_secs,
                         _ => true,
                     };
                     if near {
                         sets.union(prev, pos);
-                        joined_by.entry(prev).or_default().insert(key);
-                        joined_by.entry(pos).or_default().insert(key);
+                        joined_by.push((prev, n));
+                        joined_by.push((pos, n));
                     }
                 }
-                last.insert(key, (pos, at));
+                *slot = Some((pos, at));
             }
         }
+        drop(last);
 
-        let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        // Roots are each group's earliest position, so groups come in order of first
+        // detection.
+        let mut group_of: Vec<usize> = vec![usize::MAX; order.len()];
+        let mut groups: Vec<Vec<usize>> = Vec::new();
         for pos in 0..order.len() {
             let root = sets.find(pos);
-            groups.entry(root).or_default().push(pos);
+            if group_of[root] == usize::MAX {
+                group_of[root] = groups.len();
+                groups.push(Vec::new());
+            }
+            groups[group_of[root]].push(pos);
         }
+        drop(group_of);
+
+        // Detections of one rule share one mapping: its tactics are looked up once, keyed
+        // by the mapping's address.
+        let mut tactics_of: HashMap<usize, TacticSummary> = HashMap::new();
+        for detection in detections {
+            tactics_of
+                .entry(Arc::as_ptr(&detection.attack).addr())
+                .or_insert_with(|| TacticSummary::new(self.attack, &detection.attack));
+        }
+        let mut links_of: Vec<Vec<u32>> = vec![Vec::new(); order.len()];
+        for (pos, n) in joined_by {
+            links_of[pos].push(n);
+        }
+        let folded = Folded {
+            detections,
+            order: &order,
+            entities: &entities,
+            keys: &keys,
+            tactics_of: &tactics_of,
+        };
         groups
-            .into_values()
+            .par_iter()
             .map(|positions| {
                 let links: BTreeSet<String> = positions
                     .iter()
-                    .filter_map(|p| joined_by.get(p))
-                    .flatten()
-                    .map(|(k, v)| format!("{} {v}", k.as_str()))
+                    .flat_map(|&p| &links_of[p])
+                    .map(|&n| {
+                        let (kind, value) = &keys[n as usize];
+                        format!("{} {value}", kind.as_str())
+                    })
                     .collect();
-                self.incident(detections, &order, &positions, &entities, links)
+                self.incident(&folded, positions, links)
             })
             .collect()
     }
 
-    fn incident(
-        &self,
-        detections: &[Detection],
-        order: &[usize],
-        positions: &[usize],
-        entities: &[BTreeSet<EntityKey>],
-        links: BTreeSet<String>,
-    ) -> Incident {
+    fn incident(&self, folded: &Folded, positions: &[usize], links: BTreeSet<String>) -> Incident {
+        let Folded {
+            detections,
+            order,
+            entities,
+            keys,
+            tactics_of,
+        } = folded;
         let members: Vec<usize> = positions.iter().map(|&p| order[p]).collect();
         let member = |i: usize| &detections[i];
-        let mut ids: Vec<String> = Vec::new();
-        for &i in &members {
-            if !ids.contains(&member(i).id) {
-                ids.push(member(i).id.clone());
+        let mut ids: Vec<String> = Vec::with_capacity(members.len());
+        if members.len() <= 16 {
+            for &i in &members {
+                if !ids.contains(&member(i).id) {
+                    ids.push(member(i).id.clone());
+                }
+            }
+        } else {
+            let mut seen: HashSet<&str> = HashSet::new();
+            for &i in &members {
+                if seen.insert(&member(i).id) {
+                    ids.push(member(i).id.clone());
+                }
             }
         }
 
         let mut found = IncidentEntities::default();
         let mut sets: [BTreeSet<&str>; 4] = Default::default();
         for &p in positions {
-            for (kind, value) in &entities[p] {
+            for (kind, value) in entities[p].iter().map(|&n| &keys[n as usize]) {
                 let slot = match kind {
                     EntityKind::Host => 0,
                     EntityKind::User => 1,
@@ -227,22 +314,16 @@ impl<'a> Correlator<'a> {
                 entry.confidence = entry.confidence.max(hit.confidence);
                 entry.detections += 1;
             }
-            for tactic in attack.tactics.iter().filter(|t| t.confidence >= 0.5) {
-                if let Some(order) = self.attack.tactic_order(&tactic.shortname) {
-                    tactics.insert(order, &tactic.shortname);
-                }
+            let Some(summary) = tactics_of.get(&Arc::as_ptr(attack).addr()) else {
+                continue;
+            };
+            for &(order, name) in &summary.strong {
+                tactics.insert(order, name);
             }
-            // The detection's main tactic: its most confident, the earliest in the kill
-            // chain among equals.
-            let main = attack
-                .tactics
-                .iter()
-                .filter_map(|t| Some((t, self.attack.tactic_order(&t.shortname)?)))
-                .max_by(|(a, oa), (b, ob)| a.confidence.total_cmp(&b.confidence).then(ob.cmp(oa)));
-            if let Some((tactic, _)) = main
-                && sequence.last() != Some(&tactic.shortname)
+            if let Some(main) = summary.main
+                && sequence.last().map(String::as_str) != Some(main)
             {
-                sequence.push(tactic.shortname.clone());
+                sequence.push(main.to_string());
             }
         }
         let mut techniques: Vec<IncidentTechnique> = techniques.into_values().collect();
@@ -260,8 +341,9 @@ impl<'a> Correlator<'a> {
             sequence,
         };
 
-        // The title: the highest-level detection (earliest among equals).
-        // `members` is in time order: among equals the earlier wins, whatever the input order.
+        // The title: the highest-level detection, earliest among equals. `members` is in
+        // time order; their values are input positions, which must not break ties (the
+        // title would change with input order).
         let lead = members
             .iter()
             .enumerate()
@@ -296,6 +378,45 @@ impl<'a> Correlator<'a> {
             detections: ids,
             links: links.into_iter().collect(),
             members,
+        }
+    }
+}
+
+/// What building an incident reads: the detections, their time order, their entities (as
+/// numbers into `keys`) and their mappings' tactics.
+struct Folded<'f> {
+    detections: &'f [Detection],
+    order: &'f [usize],
+    entities: &'f [Vec<u32>],
+    keys: &'f [EntityKey],
+    tactics_of: &'f HashMap<usize, TacticSummary<'f>>,
+}
+
+/// What a mapping says about tactics: those of confidence 0.5 or more with their kill-chain
+/// order, and its main tactic (the most confident, the earliest in the kill chain among
+/// equals).
+struct TacticSummary<'m> {
+    strong: Vec<(usize, &'m str)>,
+    main: Option<&'m str>,
+}
+
+impl<'m> TacticSummary<'m> {
+    fn new(attack: &Attack, mapping: &'m Mapping) -> Self {
+        let ordered: Vec<(&TacticHit, usize)> = mapping
+            .tactics
+            .iter()
+            .filter_map(|t| Some((t, attack.tactic_order(&t.shortname)?)))
+            .collect();
+        TacticSummary {
+            strong: ordered
+                .iter()
+                .filter(|(t, _)| t.confidence >= 0.5)
+                .map(|(t, order)| (*order, t.shortname.as_str()))
+                .collect(),
+            main: ordered
+                .iter()
+                .max_by(|(a, oa), (b, ob)| a.confidence.total_cmp(&b.confidence).then(ob.cmp(oa)))
+                .map(|(t, _)| t.shortname.as_str()),
         }
     }
 }

@@ -1,13 +1,14 @@
 //! The entities of a detection: hosts, users, IP addresses, logon sessions, processes and
 //! cloud identities, normalized so that one account or address is one key.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::fields::Fields;
 
 const ENTITIES: &str = include_str!("../data/entities.toml");
 
@@ -98,14 +99,19 @@ impl EntityRules {
         ]
     }
 
-    /// SID -> account name pairs a detection's fields carry.
-    pub(crate) fn sid_names(
+    /// SID -> account name pairs a detection's fields carry, added to `into` (the first
+    /// name seen for a SID stays).
+    pub fn sid_names(&self, fields: &Map<String, Value>, into: &mut HashMap<String, String>) {
+        self.sid_names_in(fields, into);
+    }
+
+    pub(crate) fn sid_names_in<F: Fields + ?Sized>(
         &self,
-        fields: &Map<String, Value>,
+        fields: &F,
         into: &mut HashMap<String, String>,
     ) {
         for [sid, name] in &self.spec.user.sid_pairs {
-            let (Some(sid), Some(name)) = (text(fields.get(sid)), text(fields.get(name))) else {
+            let (Some(sid), Some(name)) = (fields.text(sid), fields.text(name)) else {
                 continue;
             };
             let sid = sid.to_ascii_lowercase();
@@ -126,18 +132,39 @@ impl EntityRules {
         fields: &Map<String, Value>,
         sids: &HashMap<String, String>,
     ) -> BTreeSet<EntityKey> {
+        self.extract_from(host, fields, sids)
+    }
+
+    /// The field names any kind of entity, or a SID's name, is read from.
+    pub(crate) fn field_names(&self) -> HashSet<&str> {
+        self.kinds()
+            .iter()
+            .flat_map(|(_, spec)| spec.fields.iter().map(String::as_str))
+            .chain(
+                self.spec
+                    .user
+                    .sid_pairs
+                    .iter()
+                    .flat_map(|pair| pair.iter().map(String::as_str)),
+            )
+            .collect()
+    }
+
+    /// [`EntityRules::extract`] over any [`Fields`].
+    pub(crate) fn extract_from<F: Fields + ?Sized>(
+        &self,
+        host: Option<&str>,
+        fields: &F,
+        sids: &HashMap<String, String>,
+    ) -> BTreeSet<EntityKey> {
         let mut out = BTreeSet::new();
         let mut host_key = host.and_then(|h| self.normalize(EntityKind::Host, &self.spec.host, h));
+        let mut values: Vec<&str> = Vec::new();
         for (kind, spec) in self.kinds() {
             for field in &spec.fields {
-                let Some(value) = fields.get(field) else {
-                    continue;
-                };
-                let values: Vec<&str> = match value {
-                    Value::Array(items) => items.iter().filter_map(|v| v.as_str()).collect(),
-                    other => text(Some(other)).into_iter().collect(),
-                };
-                for raw in values {
+                values.clear();
+                fields.texts(field, &mut values);
+                for &raw in &values {
                     let Some(mut value) = self.normalize(kind, spec, raw) else {
                         continue;
                     };
@@ -198,9 +225,10 @@ impl EntityRules {
             }
             EntityKind::Session | EntityKind::Process | EntityKind::Cloud => raw.to_lowercase(),
         };
-        let lower = value.to_lowercase();
+        // Every kind's value is lowercase already (IPv6 addresses print in lowercase).
+        let lower = &value;
         if value.is_empty()
-            || spec.ignore.iter().any(|i| i.eq_ignore_ascii_case(&lower))
+            || spec.ignore.iter().any(|i| i.eq_ignore_ascii_case(lower))
             || spec
                 .ignore_suffix
                 .iter()
@@ -242,13 +270,6 @@ pub fn user_name(raw: &str) -> String {
         lower
     };
     account.trim().to_string()
-}
-
-fn text(value: Option<&Value>) -> Option<&str> {
-    match value? {
-        Value::String(s) => Some(s.as_str()),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -69,7 +69,7 @@ pub struct Incident {
     /// Why its detections belong together: the shared entities that joined them
     /// (`user alice`, `ip 203.0.113.45`).
     pub links: Vec<String>,
-    /// Its detections as positions in the slice given to [`crate::correlate`], in time
+    /// Its detections as positions in the slice given to [`crate::Correlator::correlate`], in time
     /// order (every copy of an identical detection).
     #[serde(skip)]
     pub members: Vec<usize>,

@@ -14,8 +14,10 @@
 mod correlate;
 mod entities;
 mod error;
+mod fields;
 mod incident;
 mod stage;
+pub mod synthetic;
 
 pub use correlate::{CorrelateOptions, Correlator};
 pub use entities::{EntityKey, EntityKind, EntityRules, user_name};
