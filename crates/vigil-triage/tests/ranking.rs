@@ -40,7 +40,11 @@ fn injected_chains_rank_above_all_benign_noise() {
                 .filter(|(_, i)| chain.iter().any(|id| i.detections.contains(id)))
                 .map(|(rank, _)| rank)
                 .collect();
-            assert_eq!(holding.len(), 1, "seed {seed}: chain {c} is split over {holding:?}");
+            assert_eq!(
+                holding.len(),
+                1,
+                "seed {seed}: chain {c} is split over {holding:?}"
+            );
             let incident = &ranked[holding[0]];
             assert!(
                 chain.iter().all(|id| incident.detections.contains(id)),
