@@ -68,7 +68,27 @@ pub use score::{
 pub use stats::{DatasetStats, KEY_FIELDS, MIN_HOSTS_FOR_SPREAD, Prevalence};
 pub use suppress::{HOST_KEY, RuleReport, SuppressRule, SuppressionReport, Suppressions, Values};
 
-/// An incident with its score, as a line of `incidents.json`.
+/// The keys of an incident in `incidents.json`, in the order they are written: the
+/// documented contract.
+pub const INCIDENT_FIELDS: [&str; 13] = [
+    "id",
+    "title",
+    "score",
+    "severity",
+    "confidence",
+    "first_seen",
+    "last_seen",
+    "entities",
+    "techniques",
+    "tactics",
+    "stage",
+    "detections",
+    "factors",
+];
+
+/// An incident with its score, as a line of `incidents.json`. It repeats the fields of
+/// [`Incident`] rather than flattening it so that the keys come in the documented order
+/// ([`INCIDENT_FIELDS`]), score first after the title.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TriagedIncident {
     /// The incident's id (`inc-` and 12 hex digits).
@@ -222,24 +242,7 @@ mod tests {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(
-            keys,
-            [
-                "id",
-                "title",
-                "score",
-                "severity",
-                "confidence",
-                "first_seen",
-                "last_seen",
-                "entities",
-                "techniques",
-                "tactics",
-                "stage",
-                "detections",
-                "factors"
-            ]
-        );
+        assert_eq!(keys, INCIDENT_FIELDS);
         let factor = &value["factors"][0];
         assert_eq!(
             factor.as_object().unwrap().keys().collect::<Vec<_>>(),

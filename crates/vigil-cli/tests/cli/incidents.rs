@@ -61,24 +61,7 @@ fn hunt_writes_ranked_explained_incidents() {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(
-        keys,
-        [
-            "id",
-            "title",
-            "score",
-            "severity",
-            "confidence",
-            "first_seen",
-            "last_seen",
-            "entities",
-            "techniques",
-            "tactics",
-            "stage",
-            "detections",
-            "factors"
-        ]
-    );
+    assert_eq!(keys, vigil_triage::INCIDENT_FIELDS);
     // Ranked by score; every factor named, weighed and explained.
     let scores: Vec<u64> = incidents
         .iter()
