@@ -42,9 +42,29 @@ pub(crate) enum Command {
     /// Check, list and install Sigma rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Write a report of a hunt's incidents (from `vigil hunt --out DIR`).
+    Report(ReportArgs),
     /// MITRE ATT&CK: map text to techniques, show a technique, coverage and Navigator layers.
     #[command(subcommand)]
     Attack(AttackCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// The directory `vigil hunt --out` wrote (detections.jsonl, incidents.json, summary.json).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) from: PathBuf,
+    /// The format: md, json, csv (timeline) or jsonl (timeline).
+    #[arg(long, value_name = "FORMAT", default_value = "md")]
+    pub(crate) format: String,
+    /// Where to write it (default: standard output).
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// A directory whose templates (`report.md`) replace the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) template_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) attack: AttackSourceArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Command::Rules(args::RulesCommand::Lint(args)) => commands::rules::lint(args),
         Command::Rules(args::RulesCommand::Update(args)) => commands::rules::update(args),
         Command::Attack(command) => commands::attack::run(command),
+        Command::Report(args) => commands::report::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

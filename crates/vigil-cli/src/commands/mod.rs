@@ -4,6 +4,7 @@ pub(crate) mod attack;
 pub(crate) mod formats;
 pub(crate) mod hunt;
 pub(crate) mod parse;
+pub(crate) mod report;
 pub(crate) mod rules;
 
 /// Reports the inputs that failed as a whole (a skipped file is not a failure) and tells

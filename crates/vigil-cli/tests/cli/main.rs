@@ -6,6 +6,7 @@ mod formats;
 mod hunt;
 mod incidents;
 mod parse;
+mod report;
 
 use std::path::Path;
 use std::process::{Command, Output};
