@@ -215,6 +215,10 @@ pub(crate) struct HuntArgs {
     /// Triage settings (TOML: asset and identity criticality, weights, severity bands).
     #[arg(long, value_name = "FILE")]
     pub(crate) triage: Option<PathBuf>,
+    /// Also write reports into the --out directory (`report.<ext>`): a comma-separated list
+    /// of md, json, html, csv, jsonl.
+    #[arg(long, value_name = "FORMATS", requires = "out", value_delimiter = ',')]
+    pub(crate) report: Vec<String>,
     #[command(flatten)]
     pub(crate) read: ReadArgs,
     #[command(flatten)]

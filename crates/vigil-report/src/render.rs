@@ -19,7 +19,7 @@ pub trait Renderer: Sync {
 
 /// Every renderer: the one place a new format is registered.
 pub fn renderers() -> &'static [&'static dyn Renderer] {
-    &[&Json, &Markdown, &TimelineCsv, &TimelineJsonl]
+    &[&Json, &Markdown, &Html, &TimelineCsv, &TimelineJsonl]
 }
 
 /// The renderer called `name`.
@@ -44,7 +44,10 @@ pub struct Templates {
     env: Environment<'static>,
 }
 
-const BUILTIN: &[(&str, &str)] = &[("report.md", include_str!("../templates/report.md"))];
+const BUILTIN: &[(&str, &str)] = &[
+    ("report.md", include_str!("../templates/report.md")),
+    ("report.html", include_str!("../templates/report.html")),
+];
 
 impl Templates {
     /// The built-in templates, overridden by `dir/<name>` where such a file exists.
@@ -124,6 +127,23 @@ impl Renderer for Markdown {
     }
     fn render(&self, model: &Value, templates: &Templates, out: &mut dyn Write) -> Result<()> {
         out.write_all(templates.render("report.md", model)?.as_bytes())?;
+        Ok(())
+    }
+}
+
+/// One self-contained HTML file (styles inline, no script, no network request), from the
+/// `report.html` template; every value is HTML-escaped.
+struct Html;
+
+impl Renderer for Html {
+    fn name(&self) -> &'static str {
+        "html"
+    }
+    fn extension(&self) -> &'static str {
+        "html"
+    }
+    fn render(&self, model: &Value, templates: &Templates, out: &mut dyn Write) -> Result<()> {
+        out.write_all(templates.render("report.html", model)?.as_bytes())?;
         Ok(())
     }
 }
@@ -271,7 +291,7 @@ mod tests {
         let err = renderer("pdf").err().map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
-            Some("no report format \"pdf\"; formats: json, md, csv, jsonl")
+            Some("no report format \"pdf\"; formats: json, md, html, csv, jsonl")
         );
     }
 }

@@ -48,6 +48,11 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
     // Settings that can be wrong are read before the hunt, so a typo costs no time.
     let (suppressions, triage_config) = triage_settings(&args)?;
     let window = parse_duration(&args.window)?;
+    let reports = args
+        .report
+        .iter()
+        .map(|f| vigil_report::renderer(f.trim()).map_err(|e| UsageError(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
     let taxonomy = Taxonomy::builtin()?;
 
     let mut plan = Plan::new(&args.paths);
@@ -125,6 +130,18 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
         write_json(&out.join("incidents.json"), &incidents)?;
         write_lines(&out.join("suppressed.jsonl"), &suppressed)?;
         write_json(&out.join("suppression.json"), &report_of_suppression)?;
+        if !reports.is_empty() {
+            let run = vigil_report::Run::load(out)?;
+            let model = vigil_report::build(&run, &attack);
+            let templates = vigil_report::Templates::new(None)?;
+            for renderer in &reports {
+                let path = out.join(format!("report.{}", renderer.extension()));
+                let mut text = Vec::new();
+                renderer.render(&model, &templates, &mut text)?;
+                std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+        }
     }
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);

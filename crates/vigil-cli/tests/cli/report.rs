@@ -164,3 +164,86 @@ fn templates_can_be_overridden_and_errors_are_clear() {
         stderr(&run)
     );
 }
+
+/// The text of escaped HTML, for the few entities minijinja writes.
+fn unescape(html: &str) -> String {
+    html.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[test]
+fn hunt_writes_a_self_contained_html_report_with_every_incident() {
+    let out = tempfile::tempdir().unwrap();
+    let data = out.path().join("data");
+    let run = vigil_with_data_dir(
+        &[
+            "hunt",
+            "examples/",
+            "--year",
+            "2024",
+            "-q",
+            "--out",
+            path_arg(out.path()),
+            "--report",
+            "html,md",
+        ],
+        &data,
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(out.path().join("report.md").is_file());
+    assert!(html.starts_with("<!doctype html>") && html.trim_end().ends_with("</html>"));
+    // Self-contained: no script, no external style sheet, image or link.
+    for forbidden in ["<script", "<link", "src=", "@import", "url("] {
+        assert!(!html.contains(forbidden), "{forbidden} in the report");
+    }
+    assert!(
+        html.split("href=\"")
+            .skip(1)
+            .all(|rest| rest.starts_with('#'))
+    );
+    // Balanced structure for the elements the template opens.
+    for tag in ["table", "tr", "ul", "h2", "main"] {
+        assert_eq!(
+            html.matches(&format!("<{tag}")).count(),
+            html.matches(&format!("</{tag}>")).count(),
+            "<{tag}>"
+        );
+    }
+    let text = unescape(&html);
+    let incidents: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("incidents.json")).unwrap())
+            .unwrap();
+    for incident in incidents.as_array().unwrap() {
+        assert!(
+            text.contains(incident["title"].as_str().unwrap()),
+            "{}",
+            incident["title"]
+        );
+        for technique in incident["techniques"].as_array().unwrap() {
+            assert!(text.contains(technique["id"].as_str().unwrap()));
+        }
+        for host in incident["entities"]["hosts"].as_array().unwrap() {
+            assert!(text.contains(host.as_str().unwrap()));
+        }
+    }
+    // Log content is escaped, never markup.
+    assert!(!html.contains("| sh\"") && html.contains("&quot;"));
+
+    let run = vigil_with_data_dir(
+        &[
+            "hunt",
+            "examples/",
+            "--out",
+            path_arg(out.path()),
+            "--report",
+            "docx",
+        ],
+        &data,
+    );
+    assert_eq!(run.status.code(), Some(2));
+}
