@@ -19,7 +19,7 @@ pub trait Renderer: Sync {
 
 /// Every renderer: the one place a new format is registered.
 pub fn renderers() -> &'static [&'static dyn Renderer] {
-    &[&Json, &Markdown, &Html, &TimelineCsv, &TimelineJsonl]
+    &[&Json, &MARKDOWN, &HTML, &TimelineCsv, &TimelineJsonl]
 }
 
 /// The renderer called `name`.
@@ -115,35 +115,34 @@ impl Renderer for Json {
     }
 }
 
-/// Markdown, from the `report.md` template.
-struct Markdown;
-
-impl Renderer for Markdown {
-    fn name(&self) -> &'static str {
-        "md"
-    }
-    fn extension(&self) -> &'static str {
-        "md"
-    }
-    fn render(&self, model: &Value, templates: &Templates, out: &mut dyn Write) -> Result<()> {
-        out.write_all(templates.render("report.md", model)?.as_bytes())?;
-        Ok(())
-    }
+/// A format written by a template of [`Templates`].
+struct Templated {
+    name: &'static str,
+    template: &'static str,
 }
+
+/// Markdown, from the `report.md` template.
+const MARKDOWN: Templated = Templated {
+    name: "md",
+    template: "report.md",
+};
 
 /// One self-contained HTML file (styles inline, no script, no network request), from the
 /// `report.html` template; every value is HTML-escaped.
-struct Html;
+const HTML: Templated = Templated {
+    name: "html",
+    template: "report.html",
+};
 
-impl Renderer for Html {
+impl Renderer for Templated {
     fn name(&self) -> &'static str {
-        "html"
+        self.name
     }
     fn extension(&self) -> &'static str {
-        "html"
+        self.name
     }
     fn render(&self, model: &Value, templates: &Templates, out: &mut dyn Write) -> Result<()> {
-        out.write_all(templates.render("report.html", model)?.as_bytes())?;
+        out.write_all(templates.render(self.template, model)?.as_bytes())?;
         Ok(())
     }
 }

@@ -3,21 +3,11 @@
 
 use serde_json::Value;
 
-use crate::{path_arg, stderr, stdout, vigil_with_data_dir};
+use crate::{hunt_examples_into, path_arg, stderr, stdout};
 
 fn hunt_examples(extra: &[&str]) -> (tempfile::TempDir, std::process::Output) {
     let out = tempfile::tempdir().unwrap();
-    let data = out.path().join("data");
-    let mut args = vec![
-        "hunt",
-        "examples/",
-        "--year",
-        "2024",
-        "--out",
-        path_arg(out.path()),
-    ];
-    args.extend_from_slice(extra);
-    let run = vigil_with_data_dir(&args, &data);
+    let run = hunt_examples_into(out.path(), extra);
     (out, run)
 }
 

@@ -34,6 +34,21 @@ fn command(args: &[&str]) -> Command {
     command
 }
 
+/// Hunts the bundled examples into `out` (with `extra` arguments), keeping rules and ATT&CK
+/// data installed on the machine out.
+pub(crate) fn hunt_examples_into(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "hunt",
+        "examples/",
+        "--year",
+        "2024",
+        "--out",
+        path_arg(out),
+    ];
+    args.extend_from_slice(extra);
+    vigil_with_data_dir(&args, &out.join("data"))
+}
+
 pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("UTF-8 stdout")
 }

@@ -3,24 +3,12 @@
 
 use serde_json::Value;
 
-use crate::{path_arg, stderr, stdout, vigil_with_data_dir};
+use crate::{hunt_examples_into, path_arg, stderr, stdout, vigil_with_data_dir};
 
 /// Hunts the examples into a temporary directory and returns it.
 fn hunted() -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
-    let data = out.path().join("data");
-    let run = vigil_with_data_dir(
-        &[
-            "hunt",
-            "examples/",
-            "--year",
-            "2024",
-            "-q",
-            "--out",
-            path_arg(out.path()),
-        ],
-        &data,
-    );
+    let run = hunt_examples_into(out.path(), &["-q"]);
     assert!(run.status.success(), "{}", stderr(&run));
     out
 }
@@ -179,20 +167,7 @@ fn unescape(html: &str) -> String {
 fn hunt_writes_a_self_contained_html_report_with_every_incident() {
     let out = tempfile::tempdir().unwrap();
     let data = out.path().join("data");
-    let run = vigil_with_data_dir(
-        &[
-            "hunt",
-            "examples/",
-            "--year",
-            "2024",
-            "-q",
-            "--out",
-            path_arg(out.path()),
-            "--report",
-            "html,md",
-        ],
-        &data,
-    );
+    let run = hunt_examples_into(out.path(), &["-q", "--report", "html,md"]);
     assert!(run.status.success(), "{}", stderr(&run));
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert!(out.path().join("report.md").is_file());
