@@ -32,7 +32,7 @@
 //!     "triage.toml",
 //! )?;
 //! let detections = Vec::new(); // from a hunt
-//! let (detections, report) = suppressions.retain(detections);
+//! let (detections, _suppressed, report) = suppressions.partition(detections);
 //! assert_eq!(report.kept, 0);
 //! let attack = vigil_attack::Attack::embedded().expect("embedded ATT&CK");
 //! let incidents = vigil_correlate::Correlator::new(&attack, Default::default())

@@ -12,12 +12,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use vigil_correlate::Incident;
 use vigil_detect::{Detection, Level};
 
 use crate::config::{Bands, TriageConfig};
-use crate::stats::{DatasetStats, Prevalence, key_values};
+use crate::stats::{DatasetStats, Prevalence};
 
 /// A score band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -556,19 +556,17 @@ fn rule_rarity(m: &Members<'_>) -> Option<Factor> {
 fn value_rarity(m: &Members<'_>) -> Option<Factor> {
     let mut best: Option<(f32, &'static str, String, Prevalence)> = None;
     for d in &m.detections {
-        let fields: Map<String, Value> = serde_json::from_str(d.fields.get()).unwrap_or_default();
-        for (group, values) in key_values(&fields) {
+        for (group, values) in m.stats.key_values_of(&d.id) {
+            let group = *group;
             for value in values {
-                let prevalence = m.stats.value(group, &value);
+                let prevalence = m.stats.value(group, value);
                 let rarity = prevalence.rarity();
                 let better = match &best {
                     None => true,
-                    Some((r, g, v, _)) => {
-                        rarity > *r || (rarity == *r && (group, &value) < (*g, v))
-                    }
+                    Some((r, g, v, _)) => rarity > *r || (rarity == *r && (group, value) < (*g, v)),
                 };
                 if better {
-                    best = Some((rarity, group, value, prevalence));
+                    best = Some((rarity, group, value.clone(), prevalence));
                 }
             }
         }

@@ -87,8 +87,14 @@ pub struct DatasetStats {
     rules: HashMap<String, Spread>,
     fields: HashMap<&'static str, Spread>,
     values: HashMap<(&'static str, String), Spread>,
+    /// Each detection's key field values, by detection id: parsed once here and read
+    /// again when incidents are scored.
+    key_values: HashMap<String, KeyValues>,
     newest: Option<Timestamp>,
 }
+
+/// The key field values of one detection, by group.
+pub(crate) type KeyValues = Vec<(&'static str, Vec<String>)>;
 
 impl DatasetStats {
     /// Counts over `detections`.
@@ -114,14 +120,24 @@ impl DatasetStats {
             count(stats.rules.entry(detection.rule_id.clone()).or_default());
             let fields: Map<String, Value> =
                 serde_json::from_str(detection.fields.get()).unwrap_or_default();
-            for (group, values) in key_values(&fields) {
+            let values = key_values(&fields);
+            for (group, values) in &values {
                 count(stats.fields.entry(group).or_default());
                 for value in values {
-                    count(stats.values.entry((group, value)).or_default());
+                    count(stats.values.entry((group, value.clone())).or_default());
                 }
+            }
+            if !values.is_empty() {
+                stats.key_values.insert(detection.id.clone(), values);
             }
         }
         stats
+    }
+
+    /// The key field values of the detection with this id (empty when it has none or was
+    /// not counted).
+    pub(crate) fn key_values_of(&self, id: &str) -> &[(&'static str, Vec<String>)] {
+        self.key_values.get(id).map_or(&[], Vec::as_slice)
     }
 
     /// Distinct detections counted.
@@ -184,7 +200,7 @@ pub(crate) fn host_key(detection: &Detection) -> Option<String> {
 }
 
 /// The key field values of an event's fields, lowercase, by group.
-pub(crate) fn key_values(fields: &Map<String, Value>) -> Vec<(&'static str, Vec<String>)> {
+pub(crate) fn key_values(fields: &Map<String, Value>) -> KeyValues {
     let mut out = Vec::new();
     for (group, names) in KEY_FIELDS {
         let mut values: Vec<String> = names

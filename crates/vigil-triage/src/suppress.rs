@@ -201,6 +201,37 @@ impl Suppressions {
     /// detections an unexpired rule matches. Returns the positions in `detections` kept,
     /// ascending, and what was removed.
     pub fn apply(&self, detections: &[Detection]) -> (Vec<usize>, SuppressionReport) {
+        let (verdicts, report) = self.decide(detections);
+        let kept = verdicts
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v == Verdict::Keep)
+            .map(|(i, _)| i)
+            .collect();
+        (kept, report)
+    }
+
+    /// [`Suppressions::apply`], keeping the detections themselves: those kept, and those a
+    /// rule suppressed (copies of identical detections are only counted).
+    pub fn partition(
+        &self,
+        detections: Vec<Detection>,
+    ) -> (Vec<Detection>, Vec<Detection>, SuppressionReport) {
+        let (verdicts, report) = self.decide(&detections);
+        let mut kept = Vec::with_capacity(report.kept);
+        let mut suppressed = Vec::with_capacity(report.suppressed);
+        for (detection, verdict) in detections.into_iter().zip(verdicts) {
+            match verdict {
+                Verdict::Keep => kept.push(detection),
+                Verdict::Suppressed => suppressed.push(detection),
+                Verdict::Duplicate => {}
+            }
+        }
+        (kept, suppressed, report)
+    }
+
+    /// What happens to each detection, and the report.
+    fn decide(&self, detections: &[Detection]) -> (Vec<Verdict>, SuppressionReport) {
         let mut report = SuppressionReport {
             detections: detections.len(),
             rules: self
@@ -227,10 +258,11 @@ impl Suppressions {
         let need_fields = live.iter().any(|&n| !self.rules[n].conditions.is_empty());
 
         let mut seen: HashSet<&str> = HashSet::with_capacity(detections.len());
-        let mut kept = Vec::with_capacity(detections.len());
-        for (i, detection) in detections.iter().enumerate() {
+        let mut verdicts = Vec::with_capacity(detections.len());
+        for detection in detections {
             if !seen.insert(detection.id.as_str()) {
                 report.duplicates_removed += 1;
+                verdicts.push(Verdict::Duplicate);
                 continue;
             }
             let fields: Map<String, Value> = if need_fields {
@@ -245,26 +277,24 @@ impl Suppressions {
                 Some(&n) => {
                     report.rules[n].removed += 1;
                     report.suppressed += 1;
+                    verdicts.push(Verdict::Suppressed);
                 }
-                None => kept.push(i),
+                None => {
+                    report.kept += 1;
+                    verdicts.push(Verdict::Keep);
+                }
             }
         }
-        report.kept = kept.len();
-        (kept, report)
+        (verdicts, report)
     }
+}
 
-    /// [`Suppressions::apply`], keeping the detections themselves.
-    pub fn retain(&self, detections: Vec<Detection>) -> (Vec<Detection>, SuppressionReport) {
-        let (kept, report) = self.apply(&detections);
-        let mut keep = kept.into_iter().peekable();
-        let detections = detections
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| keep.next_if_eq(i).is_some())
-            .map(|(_, d)| d)
-            .collect();
-        (detections, report)
-    }
+/// What suppression does with one detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Keep,
+    Duplicate,
+    Suppressed,
 }
 
 impl Compiled {
@@ -502,12 +532,14 @@ mod tests {
     }
 
     #[test]
-    fn retain_keeps_the_detections_themselves() {
+    fn partition_keeps_the_detections_themselves() {
         let s = load("[[suppress]]\nrule = \"lsass\"\nreason = \"r\"\nowner = \"o\"\n");
         let ds = sample();
-        let (kept, report) = s.retain(ds.clone());
+        let (kept, suppressed, report) = s.partition(ds.clone());
         assert_eq!(kept, vec![ds[2].clone(), ds[3].clone()]);
+        assert_eq!(suppressed, vec![ds[0].clone(), ds[1].clone()]);
         assert_eq!(report.kept, 2);
+        assert_eq!(report.suppressed, 2);
     }
 
     #[test]

@@ -93,8 +93,8 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
 
     // Noise control, then incidents: identical detections once, suppressed ones set aside,
     // the rest folded by shared entities and time, scored and ranked.
-    let (kept, report_of_suppression) = suppressions.apply(&hunted.detections);
-    let (detections, suppressed) = split_suppressed(std::mem::take(&mut hunted.detections), &kept);
+    let (detections, suppressed, report_of_suppression) =
+        suppressions.partition(std::mem::take(&mut hunted.detections));
     hunted.detections = detections;
     let correlator = vigil_correlate::Correlator::new(
         &attack,
@@ -176,26 +176,6 @@ fn triage_settings(
         None => vigil_triage::TriageConfig::default(),
     };
     Ok((suppressions, config))
-}
-
-/// Kept detections (positions `kept`, in order), and the suppressed ones: those dropped
-/// that are not copies of a kept or an already suppressed detection.
-fn split_suppressed(
-    detections: Vec<Detection>,
-    kept: &[usize],
-) -> (Vec<Detection>, Vec<Detection>) {
-    let keep: std::collections::HashSet<usize> = kept.iter().copied().collect();
-    let mut seen: std::collections::HashSet<String> =
-        kept.iter().map(|&i| detections[i].id.clone()).collect();
-    let mut out = (Vec::with_capacity(kept.len()), Vec::new());
-    for (i, detection) in detections.into_iter().enumerate() {
-        if keep.contains(&i) {
-            out.0.push(detection);
-        } else if seen.insert(detection.id.clone()) {
-            out.1.push(detection);
-        }
-    }
-    out
 }
 
 /// The top incidents, ranked.
