@@ -421,16 +421,10 @@ impl<'m> TacticSummary<'m> {
     }
 }
 
-/// `inc-` and 12 hex digits of FNV-1a over the sorted detection ids.
+/// `inc-` and 12 hex digits of [`vigil_detect::fingerprint`] over the sorted detection ids.
 fn incident_id(ids: &[String]) -> String {
     let mut sorted: Vec<&String> = ids.iter().collect();
     sorted.sort();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for id in sorted {
-        for b in id.bytes().chain([0xffu8]) {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
+    let hash = vigil_detect::fingerprint(sorted.into_iter().map(String::as_bytes));
     format!("inc-{:012x}", hash >> 16)
 }

@@ -99,26 +99,23 @@ impl Detection {
         detection
     }
 
-    /// The id of what was detected: FNV-1a (64 bits) over the rule, the time, the event's
-    /// fields and the correlation, as `d-` and 16 hex digits.
+    /// The id of what was detected: [`fingerprint`] over the rule, the time, the event's
+    /// fields and (for a correlation) the correlation, as `d-` and 16 hex digits.
     pub fn content_id(&self) -> String {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut eat = |bytes: &[u8]| {
-            for b in bytes.iter().chain([&0xffu8]) {
-                hash ^= u64::from(*b);
-                hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-        };
-        eat(self.rule_id.as_bytes());
-        eat(self
+        let time = self
             .timestamp
             .map(|t| t.as_nanosecond().to_string())
-            .unwrap_or_default()
-            .as_bytes());
-        eat(self.fields.get().as_bytes());
-        if let Some(correlation) = &self.correlation {
-            eat(correlation.to_string().as_bytes());
-        }
+            .unwrap_or_default();
+        let correlation = self.correlation.as_ref().map(|c| c.to_string());
+        let hash = fingerprint(
+            [
+                self.rule_id.as_bytes(),
+                time.as_bytes(),
+                self.fields.get().as_bytes(),
+            ]
+            .into_iter()
+            .chain(correlation.as_deref().map(str::as_bytes)),
+        );
         format!("d-{hash:016x}")
     }
 
@@ -131,6 +128,20 @@ impl Detection {
             &self.rule_id,
         )
     }
+}
+
+/// A stable 64-bit fingerprint of byte strings: FNV-1a over each part followed by a
+/// separator byte, so `["ab", "c"]` and `["a", "bc"]` differ. Stable across runs and
+/// platforms (unlike `std`'s hasher), for ids written to files.
+pub fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.iter().chain([&0xffu8]) {
+            hash ^= u64::from(*b);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    hash
 }
 
 /// The record number of an event: its record, else its line.

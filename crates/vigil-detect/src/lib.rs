@@ -13,6 +13,6 @@ mod detection;
 mod hunt;
 
 pub use attack::{AttackMapping, RuleTechniques, TextMapping};
-pub use detection::{Detection, DetectionSource, Summary};
+pub use detection::{Detection, DetectionSource, Summary, fingerprint};
 pub use hunt::{HuntOptions, HuntReport, hunt};
 pub use vigil_sigma::Level;
