@@ -363,30 +363,25 @@ fn document_id(document: &str) -> Option<String> {
 }
 
 /// What a match reports of a rule's metadata, as a reported detection rule without a log
-/// source; callers set the rest.
-fn header(
-    id: &Option<String>,
-    name: &Option<String>,
-    title: &str,
-    level: Option<rsigma_parser::Level>,
-    status: Option<Status>,
-    tags: &[String],
-    path: String,
-) -> RuleInfo {
-    RuleInfo {
-        id: id.clone(),
-        name: name.clone(),
-        title: title.to_string(),
-        description: None,
-        level: level.map(Level::from_rsigma),
-        status: status_str(status),
-        tags: tags.to_vec(),
-        path,
-        logsource: LogSource::default(),
-        kind: RuleKind::Detection,
-        generate: true,
-        correlated: false,
-    }
+/// source; callers set the rest. Detection and correlation rules carry the same metadata
+/// fields under the same names.
+macro_rules! header {
+    ($rule:expr, $path:expr) => {
+        RuleInfo {
+            id: $rule.id.clone(),
+            name: $rule.name.clone(),
+            title: $rule.title.to_string(),
+            description: $rule.description.clone(),
+            level: $rule.level.map(Level::from_rsigma),
+            status: status_str($rule.status),
+            tags: $rule.tags.to_vec(),
+            path: $path,
+            logsource: LogSource::default(),
+            kind: RuleKind::Detection,
+            generate: true,
+            correlated: false,
+        }
+    };
 }
 
 fn status_str(status: Option<Status>) -> Option<&'static str> {
@@ -512,16 +507,7 @@ fn build(
             logsource: vigil_logsource(&rule.logsource),
             generate: !is_referenced || refers(&rule, &generating),
             correlated: is_referenced,
-            description: rule.description.clone(),
-            ..header(
-                &rule.id,
-                &rule.name,
-                &rule.title,
-                rule.level,
-                rule.status,
-                &rule.tags,
-                path.clone(),
-            )
+            ..header!(rule, path.clone())
         });
         if is_referenced {
             correlated.push(rule);
@@ -561,16 +547,7 @@ fn build(
         .map(|(rule, path)| {
             let info = RuleInfo {
                 kind: RuleKind::Correlation,
-                description: rule.description.clone(),
-                ..header(
-                    &rule.id,
-                    &rule.name,
-                    &rule.title,
-                    rule.level,
-                    rule.status,
-                    &rule.tags,
-                    path,
-                )
+                ..header!(rule, path)
             };
             let engine = conformance::engine_correlation(&rule);
             CorrelationInfo { rule, info, engine }
