@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::{path_arg, stderr, stdout, vigil, vigil_with_data_dir};
+use crate::{hunt_examples_into, path_arg, stderr, stdout, vigil, vigil_with_data_dir};
 
 #[test]
 fn attack_map_ranks_techniques_with_confidence_and_evidence() {
@@ -65,18 +65,7 @@ fn attack_show_prints_a_technique_and_remaps_revoked_ids() {
 fn hunt_detections_carry_attack_and_make_a_navigator_layer() {
     let empty = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let run = vigil_with_data_dir(
-        &[
-            "hunt",
-            "examples/",
-            "--year",
-            "2024",
-            "-q",
-            "--out",
-            path_arg(out.path()),
-        ],
-        empty.path(),
-    );
+    let run = hunt_examples_into(out.path(), &["-q"]);
     assert!(run.status.success(), "{}", stderr(&run));
     let detections = std::fs::read_to_string(out.path().join("detections.jsonl")).unwrap();
     for line in detections.lines() {
