@@ -54,13 +54,15 @@ pub(crate) struct ReportArgs {
     /// The directory `vigil hunt --out` wrote (detections.jsonl, incidents.json, summary.json).
     #[arg(long, value_name = "DIR")]
     pub(crate) from: PathBuf,
-    /// The format: md, json, csv (timeline) or jsonl (timeline).
+    /// The format: md, html, pdf (a build with `--features pdf`), docx, json, csv (timeline)
+    /// or jsonl (timeline).
     #[arg(long, value_name = "FORMAT", default_value = "md")]
     pub(crate) format: String,
     /// Where to write it (default: standard output).
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
-    /// A directory whose templates (`report.md`) replace the built-in ones.
+    /// A directory whose templates (`report.md`, `report.html`, `report.typ`) replace the
+    /// built-in ones.
     #[arg(long, value_name = "DIR")]
     pub(crate) template_dir: Option<PathBuf>,
     #[command(flatten)]
@@ -216,9 +218,13 @@ pub(crate) struct HuntArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) triage: Option<PathBuf>,
     /// Also write reports into the --out directory (`report.<ext>`): a comma-separated list
-    /// of md, json, html, csv, jsonl.
+    /// of md, html, pdf (a build with `--features pdf`), docx, json, csv, jsonl.
     #[arg(long, value_name = "FORMATS", requires = "out", value_delimiter = ',')]
     pub(crate) report: Vec<String>,
+    /// A directory whose templates (`report.md`, `report.html`, `report.typ`) replace the
+    /// built-in ones for --report.
+    #[arg(long, value_name = "DIR", requires = "report")]
+    pub(crate) template_dir: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) read: ReadArgs,
     #[command(flatten)]

@@ -32,6 +32,17 @@ pub enum Error {
     /// Writing the report failed.
     #[error("writing the report: {0}")]
     Write(#[from] std::io::Error),
+    /// The format exists but this build leaves it out (a cargo feature).
+    #[error(
+        "report format {name:?} is not in this build of vigil; rebuild with `--features {feature}` \
+         (e.g. `cargo build --release -p vigil-cli --features {feature}`)"
+    )]
+    NotBuilt {
+        /// What was asked for.
+        name: String,
+        /// The cargo feature that brings it.
+        feature: &'static str,
+    },
     /// No renderer has this name.
     #[error("no report format {name:?}; formats: {known}")]
     UnknownFormat {

@@ -20,8 +20,11 @@
 //! ```
 #![warn(missing_docs)]
 
+mod docx;
 mod error;
 mod model;
+#[cfg(feature = "pdf")]
+mod pdf;
 mod render;
 mod run;
 

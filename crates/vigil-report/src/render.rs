@@ -19,11 +19,31 @@ pub trait Renderer: Sync {
 
 /// Every renderer: the one place a new format is registered.
 pub fn renderers() -> &'static [&'static dyn Renderer] {
-    &[&Json, &MARKDOWN, &HTML, &TimelineCsv, &TimelineJsonl]
+    &[
+        &Json,
+        &MARKDOWN,
+        &HTML,
+        #[cfg(feature = "pdf")]
+        &crate::pdf::Pdf,
+        &crate::docx::Docx,
+        &TimelineCsv,
+        &TimelineJsonl,
+    ]
 }
+
+/// Formats that exist behind a cargo feature, with the feature.
+const OPTIONAL: &[(&str, &str)] = &[("pdf", "pdf")];
 
 /// The renderer called `name`.
 pub fn renderer(name: &str) -> Result<&'static dyn Renderer> {
+    if let Some((_, feature)) = OPTIONAL.iter().find(|(n, _)| *n == name)
+        && !renderers().iter().any(|r| r.name() == name)
+    {
+        return Err(Error::NotBuilt {
+            name: name.to_string(),
+            feature,
+        });
+    }
     renderers()
         .iter()
         .copied()
@@ -42,37 +62,60 @@ pub fn renderer(name: &str) -> Result<&'static dyn Renderer> {
 /// same name in a user's template directory.
 pub struct Templates {
     env: Environment<'static>,
+    typst: String,
 }
 
+/// The minijinja templates.
 const BUILTIN: &[(&str, &str)] = &[
     ("report.md", include_str!("../templates/report.md")),
     ("report.html", include_str!("../templates/report.html")),
 ];
 
+/// The Typst template of the PDF (not a minijinja one: it reads the model as data).
+const TYPST: (&str, &str) = ("report.typ", include_str!("../templates/report.typ"));
+
 impl Templates {
     /// The built-in templates, overridden by `dir/<name>` where such a file exists.
     pub fn new(dir: Option<&std::path::Path>) -> Result<Templates> {
+        let text_of = |name: &str, builtin: &str| -> Result<String> {
+            match dir.map(|d| d.join(name)) {
+                Some(path) if path.is_file() => {
+                    std::fs::read_to_string(&path).map_err(|e| Error::Read {
+                        path: path.display().to_string(),
+                        reason: e.to_string(),
+                    })
+                }
+                _ => Ok(builtin.to_string()),
+            }
+        };
         let mut env = Environment::new();
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         env.add_filter("truncate", truncate);
         for (name, builtin) in BUILTIN {
-            let text = match dir.map(|d| d.join(name)) {
-                Some(path) if path.is_file() => {
-                    std::fs::read_to_string(&path).map_err(|e| Error::Read {
-                        path: path.display().to_string(),
-                        reason: e.to_string(),
-                    })?
-                }
-                _ => (*builtin).to_string(),
-            };
-            env.add_template_owned(*name, text)
+            env.add_template_owned(*name, text_of(name, builtin)?)
                 .map_err(|e| Error::Template {
                     name: (*name).to_string(),
                     reason: e.to_string(),
                 })?;
         }
-        Ok(Templates { env })
+        Ok(Templates {
+            env,
+            typst: text_of(TYPST.0, TYPST.1)?,
+        })
+    }
+
+    /// The text of a template that is not a minijinja one (`report.typ`).
+    #[cfg_attr(not(feature = "pdf"), allow(dead_code))]
+    pub(crate) fn source(&self, name: &str) -> Result<&str> {
+        if name == TYPST.0 {
+            Ok(&self.typst)
+        } else {
+            Err(Error::Template {
+                name: name.to_string(),
+                reason: "no such template".into(),
+            })
+        }
     }
 
     fn render(&self, name: &str, model: &Value) -> Result<String> {
@@ -287,10 +330,25 @@ mod tests {
 
     #[test]
     fn unknown_formats_name_the_known_ones() {
-        let err = renderer("pdf").err().map(|e| e.to_string());
-        assert_eq!(
-            err.as_deref(),
-            Some("no report format \"pdf\"; formats: json, md, html, csv, jsonl")
+        let err = renderer("rtf")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with("no report format \"rtf\"; formats: json, md, html, ")
+                && err.ends_with("docx, csv, jsonl"),
+            "{err}"
         );
+    }
+
+    #[test]
+    fn pdf_is_there_or_says_how_to_get_it() {
+        match renderer("pdf") {
+            Ok(r) => assert!(cfg!(feature = "pdf") && r.extension() == "pdf"),
+            Err(e) => assert!(
+                !cfg!(feature = "pdf") && e.to_string().contains("--features pdf"),
+                "{e}"
+            ),
+        }
     }
 }

@@ -61,6 +61,26 @@ pub fn corpus() -> Option<PathBuf> {
     None
 }
 
+/// Whether the command-line tool `name` (e.g. `pdftotext`, installed by `scripts/setup`) is
+/// on the `PATH`; when it is not, a note on stderr says the test is skipped.
+///
+/// # Panics
+/// Under `CI=true` when the tool is missing: CI must not pass by skipping.
+pub fn tool(name: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()));
+    if found {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "{name} is missing (install it with scripts/setup); under CI=true this is a failure"
+        );
+    }
+    eprintln!("note: skipping: {name} is missing (install it with scripts/setup)");
+    false
+}
+
 /// A path inside the corpus, when the corpus is present (see [`corpus`]).
 ///
 /// # Panics

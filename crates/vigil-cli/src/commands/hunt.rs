@@ -53,6 +53,8 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
         .iter()
         .map(|f| vigil_report::renderer(f.trim()).map_err(|e| UsageError(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
+    let templates = vigil_report::Templates::new(args.template_dir.as_deref())
+        .map_err(|e| UsageError(e.to_string()))?;
     let taxonomy = Taxonomy::builtin()?;
 
     let mut plan = Plan::new(&args.paths);
@@ -133,7 +135,6 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
         if !reports.is_empty() {
             let run = vigil_report::Run::load(out)?;
             let model = vigil_report::build(&run, &attack);
-            let templates = vigil_report::Templates::new(None)?;
             for renderer in &reports {
                 let path = out.join(format!("report.{}", renderer.extension()));
                 let mut text = Vec::new();

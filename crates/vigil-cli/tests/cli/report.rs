@@ -1,6 +1,8 @@
 //! `vigil report` over a real hunt of the examples: Markdown and JSON snapshots, timelines
 //! in the shape Timesketch imports.
 
+use std::path::Path;
+
 use serde_json::Value;
 
 use crate::{hunt_examples_into, path_arg, stderr, stdout, vigil_with_data_dir};
@@ -134,15 +136,50 @@ fn templates_can_be_overridden_and_errors_are_clear() {
     );
 
     let run = vigil_with_data_dir(
-        &["report", "--from", path_arg(dir.path()), "--format", "pdf"],
+        &["report", "--from", path_arg(dir.path()), "--format", "rtf"],
         &data,
     );
     assert_eq!(run.status.code(), Some(2));
     assert!(
-        stderr(&run).contains("no report format \"pdf\""),
+        stderr(&run).contains("no report format \"rtf\""),
         "{}",
         stderr(&run)
     );
+
+    // A broken Typst template names itself and the line.
+    std::fs::write(
+        templates.path().join("report.typ"),
+        "= Report\n#let x = (\n",
+    )
+    .unwrap();
+    let run = vigil_with_data_dir(
+        &[
+            "report",
+            "--from",
+            path_arg(dir.path()),
+            "--format",
+            "pdf",
+            "--template-dir",
+            path_arg(templates.path()),
+        ],
+        &data,
+    );
+    if cfg!(feature = "pdf") {
+        assert_eq!(run.status.code(), Some(1));
+        assert!(
+            stderr(&run).contains("template report.typ: line 2"),
+            "{}",
+            stderr(&run)
+        );
+    } else {
+        // Without the feature, the error says how to get PDF reports.
+        assert_eq!(run.status.code(), Some(2));
+        assert!(
+            stderr(&run).contains("rebuild with `--features pdf`"),
+            "{}",
+            stderr(&run)
+        );
+    }
 
     let run = vigil_with_data_dir(&["report", "--from", path_arg(templates.path())], &data);
     assert_eq!(run.status.code(), Some(1));
@@ -157,6 +194,7 @@ fn templates_can_be_overridden_and_errors_are_clear() {
 fn unescape(html: &str) -> String {
     html.replace("&#x2f;", "/")
         .replace("&#x27;", "'")
+        .replace("&apos;", "'")
         .replace("&quot;", "\"")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
@@ -216,9 +254,170 @@ fn hunt_writes_a_self_contained_html_report_with_every_incident() {
             "--out",
             path_arg(out.path()),
             "--report",
-            "docx",
+            "rtf",
         ],
         &data,
     );
     assert_eq!(run.status.code(), Some(2));
+}
+
+/// Whitespace folded to single spaces: text extracted from a laid-out page breaks lines
+/// anywhere.
+fn folded(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Text without whitespace and hyphens: pdftotext joins a word broken at a hyphen at the end
+/// of a line (`asa-` / `edge-01` gives `asaedge-01`).
+#[cfg(feature = "pdf")]
+fn squeezed(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect()
+}
+
+/// The incidents of the JSON report `vigil hunt --report json` wrote into `dir`, each with
+/// its executive summary.
+fn incidents_of(dir: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(dir.join("report.json")).unwrap();
+    let incidents = serde_json::from_str::<Value>(&text).unwrap()["incidents"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(!incidents.is_empty());
+    incidents
+}
+
+/// The text of the paragraphs of a DOCX (`w:t` elements of word/document.xml).
+fn docx_text(path: &Path) -> String {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("word/document.xml").unwrap(), &mut xml)
+        .unwrap();
+    let mut text = String::new();
+    for piece in xml.split("<w:t").skip(1) {
+        let Some(start) = piece.find('>') else {
+            continue;
+        };
+        let body = &piece[start + 1..];
+        if let Some(end) = body.find("</w:t>") {
+            text.push_str(&unescape(&body[..end]));
+            text.push(' ');
+        }
+    }
+    text
+}
+
+/// Runs a poppler tool on `pdf` and returns its standard output.
+fn poppler(tool: &str, args: &[&str], pdf: &Path) -> String {
+    let mut command = std::process::Command::new(tool);
+    command.args(args).arg(pdf);
+    if tool == "pdftotext" {
+        command.arg("-");
+    }
+    let run = command.output().unwrap();
+    assert!(run.status.success(), "{tool}: {}", stderr(&run));
+    stdout(&run)
+}
+
+#[test]
+fn docx_report_opens_in_libreoffice_with_every_incident() {
+    let out = tempfile::tempdir().unwrap();
+    let run = hunt_examples_into(out.path(), &["-q", "--report", "docx,json"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let docx = out.path().join("report.docx");
+    let incidents = incidents_of(out.path());
+
+    // The document's own text: headings, summaries, hostile log content as text.
+    let text = folded(&docx_text(&docx));
+    for incident in &incidents {
+        let title = incident["title"].as_str().unwrap();
+        assert!(text.contains(title), "{title}");
+        let summary = folded(incident["executive_summary"].as_str().unwrap());
+        assert!(text.contains(&summary), "summary of {title}:\n{summary}");
+    }
+
+    // It opens: LibreOffice converts it to a PDF holding every incident title.
+    if !(vigil_test_support::tool("soffice") && vigil_test_support::tool("pdftotext")) {
+        return;
+    }
+    let converted = tempfile::tempdir().unwrap();
+    let profile = format!(
+        "-env:UserInstallation=file://{}",
+        converted.path().join("profile").display()
+    );
+    let run = std::process::Command::new("soffice")
+        .args([
+            profile.as_str(),
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+        ])
+        .arg(converted.path())
+        .arg(&docx)
+        .output()
+        .unwrap();
+    let pdf = converted.path().join("report.pdf");
+    assert!(pdf.is_file(), "soffice: {}{}", stdout(&run), stderr(&run));
+    let text = folded(&poppler("pdftotext", &[], &pdf));
+    assert!(text.contains("Incident report") && text.contains("Overview"));
+    for incident in &incidents {
+        let title = incident["title"].as_str().unwrap();
+        assert!(
+            text.contains(title),
+            "{title} missing from the converted DOCX"
+        );
+    }
+}
+
+#[cfg(feature = "pdf")]
+#[test]
+fn pdf_report_has_a_title_page_numbers_fonts_and_every_incident() {
+    let out = tempfile::tempdir().unwrap();
+    let run = hunt_examples_into(out.path(), &["-q", "--report", "pdf,json"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let pdf = out.path().join("report.pdf");
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-") && bytes.windows(5).any(|w| w == b"%%EOF"));
+    let incidents = incidents_of(out.path());
+    if !vigil_test_support::tool("pdftotext") {
+        return;
+    }
+    let info = poppler("pdfinfo", &[], &pdf);
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap();
+    // A title page, an overview, then each incident on pages of its own.
+    assert!(
+        (2 + incidents.len()..=2 + 6 * incidents.len()).contains(&pages),
+        "{pages} pages for {} incidents",
+        incidents.len()
+    );
+    assert!(info.contains("(A4)") && info.contains("Title:           vigil hunt report"));
+    // Every font is embedded.
+    let fonts = poppler("pdffonts", &[], &pdf);
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let columns: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(columns[columns.len() - 5], "yes", "not embedded: {row}");
+    }
+    // The title page, page numbers, every incident's title and executive summary.
+    let text = poppler("pdftotext", &["-layout"], &pdf);
+    let first_page = text.split('\u{c}').next().unwrap();
+    assert!(first_page.contains("Incident report") && !first_page.contains("Page 1"));
+    assert!(text.contains(&format!("Page 1 of {}", pages - 1)));
+    let text = squeezed(&poppler("pdftotext", &[], &pdf));
+    for incident in &incidents {
+        let title = incident["title"].as_str().unwrap();
+        assert!(text.contains(&squeezed(title)), "{title}");
+        let summary = incident["executive_summary"].as_str().unwrap();
+        assert!(
+            text.contains(&squeezed(summary)),
+            "summary of {title}:\n{summary}"
+        );
+    }
 }
