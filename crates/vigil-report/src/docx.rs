@@ -73,14 +73,7 @@ fn text_of(value: &Value) -> String {
         Value::String(s) => clean(s),
         // Scores and weights: at most one decimal, none when whole (47, 6.4, -1).
         Value::Number(n) => match n.as_f64() {
-            Some(x) if n.is_f64() => {
-                let x = (x * 10.0).round() / 10.0;
-                if x.fract() == 0.0 {
-                    format!("{x:.0}")
-                } else {
-                    format!("{x:.1}")
-                }
-            }
+            Some(x) if n.is_f64() => crate::render::number(x),
             _ => n.to_string(),
         },
         other => other.to_string(),

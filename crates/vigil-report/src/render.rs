@@ -92,6 +92,7 @@ impl Templates {
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         env.add_filter("truncate", truncate);
+        env.add_filter("number", number);
         for (name, builtin) in BUILTIN {
             env.add_template_owned(*name, text_of(name, builtin)?)
                 .map_err(|e| Error::Template {
@@ -127,6 +128,16 @@ impl Templates {
             name: name.to_string(),
             reason: format!("{e:#}"),
         })
+    }
+}
+
+/// `x | number`: at most one decimal, none when whole (`47`, `6.4`, `-1`).
+pub(crate) fn number(x: f64) -> String {
+    let x = (x * 10.0).round() / 10.0;
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
     }
 }
 
@@ -319,6 +330,14 @@ impl Renderer for TimelineJsonl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_show_one_decimal_at_most() {
+        assert_eq!(number(47.0), "47");
+        assert_eq!(number(6.4), "6.4");
+        assert_eq!(number(-1.0), "-1");
+        assert_eq!(number(22.456), "22.5");
+    }
 
     #[test]
     fn csv_cells_are_quoted_when_needed() {

@@ -78,6 +78,86 @@ fn markdown_and_json_reports_of_the_examples() {
     );
 }
 
+/// Reports of a hunt over real samples of the shared corpus (Windows credential-access
+/// EVTX and an OpenSSH server log), snapshotted as Markdown and JSON.
+#[test]
+fn reports_of_a_corpus_hunt() {
+    let (Some(evtx), Some(sshd)) = (
+        vigil_test_support::corpus_path("evtx/Credential Access"),
+        vigil_test_support::corpus_path("logs/linux-auth-sshd"),
+    ) else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let run = vigil_with_data_dir(
+        &[
+            "hunt",
+            "--year",
+            "2024",
+            path_arg(&evtx),
+            path_arg(&sshd),
+            "--out",
+            path_arg(out.path()),
+            "-q",
+            "--report",
+            "md,json,html",
+        ],
+        &out.path().join("data"),
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let corpus = evtx
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let filters = vec![
+        (regex_escape(&corpus), "[corpus]".to_string()),
+        (
+            r#""elapsed_ms": \d+"#.to_string(),
+            r#""elapsed_ms": "[ms]""#.to_string(),
+        ),
+    ];
+    let markdown = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    let json = std::fs::read_to_string(out.path().join("report.json")).unwrap();
+    insta::with_settings!({filters => filters.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect::<Vec<_>>()}, {
+        insta::assert_snapshot!("corpus_report_md", markdown);
+        insta::assert_snapshot!("corpus_report_json", json);
+    });
+    // The HTML holds every incident, technique and host too.
+    let html = unescape(&std::fs::read_to_string(out.path().join("report.html")).unwrap());
+    let model: Value = serde_json::from_str(&json).unwrap();
+    let incidents = model["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 9, "the corpus hunt's incidents");
+    for incident in incidents {
+        for needle in std::iter::once(&incident["title"])
+            .chain(incident["entities"]["hosts"].as_array().unwrap())
+            .chain(
+                incident["techniques"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| &t["id"]),
+            )
+        {
+            assert!(
+                html.contains(needle.as_str().unwrap()),
+                "{needle} not in the HTML"
+            );
+        }
+    }
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escape = "\\.+*?()|[]{}^$#&-~".contains(c);
+            escape.then_some('\\').into_iter().chain(std::iter::once(c))
+        })
+        .collect()
+}
+
 #[test]
 fn timelines_have_the_timesketch_columns_in_time_order() {
     let dir = hunted();
