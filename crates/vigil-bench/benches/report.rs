@@ -1,7 +1,8 @@
-//! Reports: building the report model of a hunt with 1,000 incidents and rendering it as
-//! JSON, Markdown, HTML and a CSV timeline; and the path from a hunt's detections to an
-//! updated report (correlate, triage, build, render Markdown) for the same data set, as the
-//! time from one new detection to its updated incident report.
+//! Reports: building the report model of a hunt with 1,000 incidents and rendering it in
+//! every format (PDF when built with `--features pdf`); the whole path from a hunt's
+//! detections to a report of every incident; and the time from one new detection to its
+//! updated incident report (correlate and triage everything, then build and render the
+//! report of the incident the detection joined).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -55,8 +56,11 @@ fn report(c: &mut Criterion) {
         b.iter(|| build(black_box(&run), &attack))
     });
     let model = build(&run, &attack);
-    for format in ["json", "md", "html", "csv"] {
-        let renderer = renderer(format).expect("registered");
+    for format in ["json", "md", "html", "docx", "pdf", "csv"] {
+        let Ok(renderer) = renderer(format) else {
+            eprintln!("report: {format} is not in this build (cargo bench --features pdf)");
+            continue;
+        };
         group.bench_function(format!("render_{format}_1000_incidents"), |b| {
             b.iter(|| {
                 let mut out = Vec::with_capacity(1 << 20);
@@ -92,6 +96,58 @@ fn report(c: &mut Criterion) {
                 .expect("registered")
                 .render(&model, &templates, &mut out)
                 .expect("renders");
+            out
+        })
+    });
+
+    // One chain's last step arrives after everything else: correlate and triage all
+    // detections again, then report the incident it joined, as Markdown and HTML.
+    let arrival = data
+        .chains
+        .first()
+        .and_then(|chain| chain.last())
+        .expect("a chain")
+        .clone();
+    let detections_json: Vec<serde_json::Value> = data
+        .detections
+        .iter()
+        .map(|d| serde_json::to_value(d).expect("serializes"))
+        .collect();
+    let by_id: std::collections::HashMap<&str, usize> = data
+        .detections
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.as_str(), i))
+        .collect();
+    group.bench_function("one_new_detection_to_its_incident_report", |b| {
+        b.iter(|| {
+            let ranked = triage(
+                correlator.correlate(black_box(&data.detections)),
+                &data.detections,
+                &config,
+            );
+            let incident = ranked
+                .iter()
+                .find(|i| i.detections.contains(&arrival))
+                .expect("the arrival joins an incident");
+            let detections = incident
+                .detections
+                .iter()
+                .filter_map(|d| by_id.get(d.as_str()).map(|&i| detections_json[i].clone()))
+                .collect();
+            let run = Run::new(
+                serde_json::json!({}),
+                vec![serde_json::to_value(incident).expect("serializes")],
+                detections,
+            );
+            let model = build(&run, &attack);
+            let mut out = Vec::new();
+            for format in ["md", "html"] {
+                renderer(format)
+                    .expect("registered")
+                    .render(&model, &templates, &mut out)
+                    .expect("renders");
+            }
             out
         })
     });

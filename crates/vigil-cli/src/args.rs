@@ -65,6 +65,9 @@ pub(crate) struct ReportArgs {
     /// built-in ones.
     #[arg(long, value_name = "DIR")]
     pub(crate) template_dir: Option<PathBuf>,
+    /// Report one incident only (its id from incidents.json, or a unique prefix of it).
+    #[arg(long, value_name = "ID")]
+    pub(crate) incident: Option<String>,
     #[command(flatten)]
     pub(crate) attack: AttackSourceArgs,
 }

@@ -34,6 +34,25 @@ impl Run {
                 }),
             }
         };
+        let Some(detections) = read("detections.jsonl")? else {
+            return Err(Error::Read {
+                path: dir.join("detections.jsonl").display().to_string(),
+                reason: "not found: is this a directory `vigil hunt --out` wrote?".into(),
+            });
+        };
+        let summary = read("summary.json")?;
+        let incidents = read("incidents.json")?;
+        Run::from_texts(dir, summary.as_deref(), incidents.as_deref(), &detections)
+    }
+
+    /// A run from the texts of `summary.json`, `incidents.json` and `detections.jsonl`;
+    /// errors name `dir`'s files and the line.
+    pub fn from_texts(
+        dir: &Path,
+        summary: Option<&str>,
+        incidents: Option<&str>,
+        detections: &str,
+    ) -> Result<Run> {
         let parse = |name: &str, text: &str, line: Option<usize>| -> Result<Value> {
             serde_json::from_str(text).map_err(|e| Error::Parse {
                 path: dir.join(name).display().to_string(),
@@ -41,24 +60,18 @@ impl Run {
                 reason: e.to_string(),
             })
         };
-        let Some(detections_text) = read("detections.jsonl")? else {
-            return Err(Error::Read {
-                path: dir.join("detections.jsonl").display().to_string(),
-                reason: "not found: is this a directory `vigil hunt --out` wrote?".into(),
-            });
-        };
-        let mut detections = Vec::new();
-        for (i, line) in detections_text.lines().enumerate() {
+        let mut parsed = Vec::new();
+        for (i, line) in detections.lines().enumerate() {
             if !line.trim().is_empty() {
-                detections.push(parse("detections.jsonl", line, Some(i + 1))?);
+                parsed.push(parse("detections.jsonl", line, Some(i + 1))?);
             }
         }
-        let summary = match read("summary.json")? {
-            Some(text) => parse("summary.json", &text, None)?,
+        let summary = match summary {
+            Some(text) => parse("summary.json", text, None)?,
             None => Value::Null,
         };
-        let incidents = match read("incidents.json")? {
-            Some(text) => match parse("incidents.json", &text, None)? {
+        let incidents = match incidents {
+            Some(text) => match parse("incidents.json", text, None)? {
                 Value::Array(items) => items,
                 _ => {
                     return Err(Error::Parse {
@@ -70,7 +83,7 @@ impl Run {
             },
             None => Vec::new(),
         };
-        Ok(Run::new(summary, incidents, detections))
+        Ok(Run::new(summary, incidents, parsed))
     }
 
     /// A run from its parts.
@@ -88,8 +101,65 @@ impl Run {
         }
     }
 
+    /// The run narrowed to one incident (by id, or by a unique id prefix) and its
+    /// detections: what a report of that incident alone needs. Building and rendering it
+    /// costs what one incident costs, whatever the size of the run.
+    pub fn incident(&self, id: &str) -> Option<Run> {
+        let mut matches = self
+            .incidents
+            .iter()
+            .filter(|i| i["id"].as_str().is_some_and(|i| i.starts_with(id)));
+        let incident = matches.next()?;
+        if matches.next().is_some() && incident["id"] != id {
+            return None;
+        }
+        let detections = incident["detections"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| self.detection(d.as_str()?).cloned())
+            .collect();
+        Some(Run::new(
+            self.summary.clone(),
+            vec![incident.clone()],
+            detections,
+        ))
+    }
+
     /// A detection by its id.
     pub fn detection(&self, id: &str) -> Option<&Value> {
         self.by_id.get(id).map(|&i| &self.detections[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn one_incident_is_narrowed_with_its_detections() {
+        let run = Run::new(
+            json!({"files": 1}),
+            vec![
+                json!({"id": "inc-aa11", "detections": ["d1", "d3"]}),
+                json!({"id": "inc-aa22", "detections": ["d2"]}),
+            ],
+            vec![
+                json!({"id": "d1"}),
+                json!({"id": "d2"}),
+                json!({"id": "d3"}),
+            ],
+        );
+        let one = run.incident("inc-aa11").expect("found");
+        assert_eq!(one.incidents.len(), 1);
+        assert_eq!(
+            one.detections,
+            vec![json!({"id": "d1"}), json!({"id": "d3"})]
+        );
+        assert_eq!(one.summary, json!({"files": 1}));
+        assert!(run.incident("inc-aa2").is_some(), "a unique prefix");
+        assert!(run.incident("inc-aa").is_none(), "an ambiguous prefix");
+        assert!(run.incident("inc-bb").is_none());
     }
 }

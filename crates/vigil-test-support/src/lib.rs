@@ -162,3 +162,168 @@ fn regex_escape(text: &str) -> String {
     }
     out
 }
+
+/// Where `value` breaks `schema`, a JSON Schema (2020-12) using the keywords vigil's
+/// documented schemas use: `$ref` (to `#/$defs/…`), `type` (one or a list), `enum`,
+/// `required`, `properties`, `additionalProperties` (`false` or a schema), `items`,
+/// `pattern`, `minimum` and `maximum`. Each error names the JSON path. Any other keyword
+/// in a schema is itself reported, so a schema cannot silently use what is not checked.
+pub fn schema_errors(schema: &serde_json::Value, value: &serde_json::Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    check_schema(schema, schema, value, "$", &mut errors);
+    errors
+}
+
+fn check_schema(
+    root: &serde_json::Value,
+    schema: &serde_json::Value,
+    value: &serde_json::Value,
+    path: &str,
+    errors: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    let Some(rules) = schema.as_object() else {
+        errors.push(format!("{path}: the schema is not an object"));
+        return;
+    };
+    for (keyword, rule) in rules {
+        match keyword.as_str() {
+            "$schema" | "$id" | "$defs" | "title" | "description" => {}
+            "$ref" => {
+                let target = rule
+                    .as_str()
+                    .and_then(|r| r.strip_prefix("#/"))
+                    .and_then(|r| root.pointer(&format!("/{r}")));
+                match target {
+                    Some(target) => check_schema(root, target, value, path, errors),
+                    None => errors.push(format!("{path}: unresolved $ref {rule}")),
+                }
+            }
+            "type" => {
+                let allowed: Vec<&str> = match rule {
+                    Value::String(t) => vec![t.as_str()],
+                    Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                let is = |t: &str| match t {
+                    "object" => value.is_object(),
+                    "array" => value.is_array(),
+                    "string" => value.is_string(),
+                    "integer" => value.is_i64() || value.is_u64(),
+                    "number" => value.is_number(),
+                    "boolean" => value.is_boolean(),
+                    "null" => value.is_null(),
+                    _ => false,
+                };
+                if !allowed.iter().any(|t| is(t)) {
+                    errors.push(format!("{path}: {value} is not of type {rule}"));
+                }
+            }
+            "enum" => {
+                if !rule.as_array().is_some_and(|values| values.contains(value)) {
+                    errors.push(format!("{path}: {value} is not one of {rule}"));
+                }
+            }
+            "required" => {
+                if let Some(object) = value.as_object() {
+                    for key in rule
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                    {
+                        if !object.contains_key(key) {
+                            errors.push(format!("{path}: missing required {key:?}"));
+                        }
+                    }
+                }
+            }
+            "properties" => {
+                if let (Some(object), Some(properties)) = (value.as_object(), rule.as_object()) {
+                    for (key, property) in properties {
+                        if let Some(v) = object.get(key) {
+                            check_schema(root, property, v, &format!("{path}.{key}"), errors);
+                        }
+                    }
+                }
+            }
+            "additionalProperties" => {
+                let Some(object) = value.as_object() else {
+                    continue;
+                };
+                let known = rules.get("properties").and_then(Value::as_object);
+                for (key, v) in object {
+                    if known.is_some_and(|k| k.contains_key(key)) {
+                        continue;
+                    }
+                    match rule {
+                        Value::Bool(false) => {
+                            errors.push(format!("{path}: undocumented key {key:?}"))
+                        }
+                        Value::Bool(true) => {}
+                        schema => check_schema(root, schema, v, &format!("{path}.{key}"), errors),
+                    }
+                }
+            }
+            "items" => {
+                for (i, item) in value.as_array().into_iter().flatten().enumerate() {
+                    check_schema(root, rule, item, &format!("{path}[{i}]"), errors);
+                }
+            }
+            "pattern" => {
+                if let (Some(text), Some(pattern)) = (value.as_str(), rule.as_str()) {
+                    match regex::Regex::new(pattern) {
+                        Ok(re) if re.is_match(text) => {}
+                        Ok(_) => errors.push(format!("{path}: {text:?} does not match {pattern}")),
+                        Err(e) => errors.push(format!("{path}: bad pattern {pattern}: {e}")),
+                    }
+                }
+            }
+            "minimum" | "maximum" => {
+                if let (Some(x), Some(bound)) = (value.as_f64(), rule.as_f64()) {
+                    let ok = if keyword == "minimum" {
+                        x >= bound
+                    } else {
+                        x <= bound
+                    };
+                    if !ok {
+                        errors.push(format!("{path}: {x} is out of range ({keyword} {bound})"));
+                    }
+                }
+            }
+            other => errors.push(format!(
+                "{path}: the checker does not know keyword {other:?}"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_schema_checker_catches_each_kind_of_break() {
+        let schema = json!({
+            "type": "object", "required": ["a"], "additionalProperties": false,
+            "properties": {
+                "a": {"$ref": "#/$defs/n"},
+                "b": {"type": "array", "items": {"enum": ["x", "y"]}},
+                "c": {"type": "string", "pattern": "^inc-"}
+            },
+            "$defs": {"n": {"type": "integer", "minimum": 0, "maximum": 9}}
+        });
+        assert!(schema_errors(&schema, &json!({"a": 3, "b": ["x"], "c": "inc-1"})).is_empty());
+        let errors = schema_errors(&schema, &json!({"a": 10, "b": ["z"], "c": "x", "d": 1}));
+        assert_eq!(errors.len(), 4, "{errors:#?}");
+        assert_eq!(
+            schema_errors(&schema, &json!({})),
+            vec!["$: missing required \"a\""]
+        );
+        assert_eq!(
+            schema_errors(&json!({"oneOf": []}), &json!(1)),
+            vec!["$: the checker does not know keyword \"oneOf\""]
+        );
+    }
+}

@@ -1,4 +1,4 @@
-//! `vigil report`: a hunt's incidents as Markdown, JSON or a timeline.
+//! `vigil report`: a hunt's incidents (or one of them) in any registered format.
 
 use std::io::Write;
 
@@ -11,7 +11,15 @@ pub(crate) fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
     let renderer = vigil_report::renderer(&args.format).map_err(|e| UsageError(e.to_string()))?;
     let templates = vigil_report::Templates::new(args.template_dir.as_deref())
         .map_err(|e| UsageError(e.to_string()))?;
-    let run = vigil_report::Run::load(&args.from)?;
+    let mut run = vigil_report::Run::load(&args.from)?;
+    if let Some(id) = &args.incident {
+        run = run.incident(id).ok_or_else(|| {
+            UsageError(format!(
+                "no incident {id:?} in {} (or the prefix is not unique); ids are in incidents.json",
+                args.from.join("incidents.json").display()
+            ))
+        })?;
+    }
     let attack = super::attack::load(&args.attack)?;
     let model = vigil_report::build(&run, &attack);
     let mut text = Vec::new();

@@ -34,6 +34,7 @@ fn markdown_and_json_reports_of_the_examples() {
     });
 
     let json: Value = serde_json::from_str(&report(&dir, "json")).unwrap();
+    assert_documented(&json);
     let incidents = json["incidents"].as_array().unwrap();
     assert_eq!(
         json["overview"]["incidents"].as_u64().unwrap() as usize,
@@ -112,7 +113,7 @@ fn reports_of_a_corpus_hunt() {
         .unwrap()
         .display()
         .to_string();
-    let filters = vec![
+    let filters = [
         (regex_escape(&corpus), "[corpus]".to_string()),
         (
             r#""elapsed_ms": \d+"#.to_string(),
@@ -128,6 +129,7 @@ fn reports_of_a_corpus_hunt() {
     // The HTML holds every incident, technique and host too.
     let html = unescape(&std::fs::read_to_string(out.path().join("report.html")).unwrap());
     let model: Value = serde_json::from_str(&json).unwrap();
+    assert_documented(&model);
     let incidents = model["incidents"].as_array().unwrap();
     assert_eq!(incidents.len(), 9, "the corpus hunt's incidents");
     for incident in incidents {
@@ -156,6 +158,54 @@ fn regex_escape(text: &str) -> String {
             escape.then_some('\\').into_iter().chain(std::iter::once(c))
         })
         .collect()
+}
+
+#[test]
+fn one_incident_is_reported_alone() {
+    let dir = hunted();
+    let data = dir.path().join("data");
+    let all: Value = serde_json::from_str(&report(&dir, "json")).unwrap();
+    let second = &all["incidents"][1];
+    let id = second["id"].as_str().unwrap();
+    let run = vigil_with_data_dir(
+        &[
+            "report",
+            "--from",
+            path_arg(dir.path()),
+            "--format",
+            "json",
+            "--incident",
+            &id[..8],
+        ],
+        &data,
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let one: Value = serde_json::from_str(&stdout(&run)).unwrap();
+    assert_eq!(one["overview"]["incidents"], 1);
+    assert_eq!(one["incidents"].as_array().unwrap().len(), 1);
+    // The same incident, enriched the same way as in the report of the whole hunt.
+    assert_eq!(one["incidents"][0], *second);
+    assert_eq!(
+        one["overview"]["detections"],
+        second["detections"].as_array().unwrap().len()
+    );
+
+    let run = vigil_with_data_dir(
+        &[
+            "report",
+            "--from",
+            path_arg(dir.path()),
+            "--incident",
+            "inc-nope",
+        ],
+        &data,
+    );
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        stderr(&run).contains("no incident \"inc-nope\""),
+        "{}",
+        stderr(&run)
+    );
 }
 
 #[test]
@@ -339,6 +389,18 @@ fn hunt_writes_a_self_contained_html_report_with_every_incident() {
         &data,
     );
     assert_eq!(run.status.code(), Some(2));
+}
+
+/// Checks a JSON report against the documented schema, docs/report.schema.json.
+fn assert_documented(report: &Value) {
+    let path = vigil_test_support::workspace_root().join("docs/report.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let errors = vigil_test_support::schema_errors(&schema, report);
+    assert!(
+        errors.is_empty(),
+        "the report breaks its schema:\n{}",
+        errors.join("\n")
+    );
 }
 
 /// Whitespace folded to single spaces: text extracted from a laid-out page breaks lines
