@@ -30,9 +30,34 @@ impl Renderer for Docx {
             .build()
             .pack(&mut bytes)
             .map_err(std::io::Error::other)?;
-        out.write_all(bytes.get_ref())?;
+        out.write_all(&deflated(bytes.get_ref())?)?;
         Ok(())
     }
+}
+
+/// The package with its parts deflated, as Word writes them: docx-rs stores them
+/// uncompressed, ten times the size. Order (content types first) and names are kept; the
+/// time stamps are fixed so the same report gives the same bytes.
+fn deflated(stored: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(stored)).map_err(std::io::Error::other)?;
+    let mut packed = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    for index in 0..archive.len() {
+        let mut part = archive.by_index(index).map_err(std::io::Error::other)?;
+        if part.is_dir() {
+            continue;
+        }
+        packed
+            .start_file(
+                part.name().map_err(std::io::Error::other)?.into_owned(),
+                options,
+            )
+            .map_err(std::io::Error::other)?;
+        std::io::copy(&mut part, &mut packed)?;
+    }
+    Ok(packed.finish().map_err(std::io::Error::other)?.into_inner())
 }
 
 /// A4 in twentieths of a point, with 2 cm margins: the width tables share.
@@ -297,10 +322,10 @@ fn document(model: &Value) -> Document {
     } else {
         doc.add_table(text_table(
             &[
-                ("#", 5),
-                ("Score", 7),
-                ("Severity", 11),
-                ("Hosts", 17),
+                ("#", 4),
+                ("Score", 8),
+                ("Severity", 12),
+                ("Hosts", 16),
                 ("Incident", 60),
             ],
             incidents
@@ -552,5 +577,12 @@ mod tests {
         )
         .expect("renders");
         assert!(out.starts_with(b"PK"), "a zip archive");
+        let mut archive = zip::ZipArchive::new(Cursor::new(&out)).expect("a zip archive");
+        assert_eq!(
+            archive.by_index(0).expect("a part").name().expect("a name"),
+            "[Content_Types].xml"
+        );
+        let document = archive.by_name("word/document.xml").expect("the document");
+        assert_eq!(document.compression(), zip::CompressionMethod::Deflated);
     }
 }
