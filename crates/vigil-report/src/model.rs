@@ -70,9 +70,12 @@ pub struct Recommendation {
 /// `heatmap`, `recommendations` and `mitigations`.
 pub fn build(run: &Run, attack: &Attack) -> Value {
     let data = recommendation_data();
+    // `Run::load` refuses incidents that are not objects; a run built by hand may hold
+    // them, and they have nothing to report.
     let incidents: Vec<Value> = run
         .incidents
         .iter()
+        .filter(|incident| incident.is_object())
         .map(|incident| enrich(incident, run, attack, &data))
         .collect();
     let mut by_severity: BTreeMap<String, usize> = BTreeMap::new();
@@ -88,7 +91,7 @@ pub fn build(run: &Run, attack: &Attack) -> Value {
     json!({
         "summary": run.summary,
         "overview": {
-            "incidents": run.incidents.len(),
+            "incidents": incidents.len(),
             "detections": run.detections.len(),
             "by_severity": severities,
             "attack_version": attack.version(),
@@ -398,6 +401,20 @@ fn recommend(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn incidents_that_are_not_objects_are_left_out() {
+        // Found by the `report` fuzz target: `[666…]` as incidents.json panicked.
+        let run = Run::new(
+            Value::Null,
+            vec![json!(666), json!({"id": "inc-1"})],
+            Vec::new(),
+        );
+        let attack = Attack::embedded().expect("the embedded table");
+        let model = build(&run, &attack);
+        assert_eq!(model["overview"]["incidents"], 1);
+        assert_eq!(model["incidents"][0]["id"], "inc-1");
+    }
 
     #[test]
     fn the_recommendation_data_parses() {

@@ -72,7 +72,16 @@ impl Run {
         };
         let incidents = match incidents {
             Some(text) => match parse("incidents.json", text, None)? {
-                Value::Array(items) => items,
+                Value::Array(items) => {
+                    if let Some(n) = items.iter().position(|i| !i.is_object()) {
+                        return Err(Error::Parse {
+                            path: dir.join("incidents.json").display().to_string(),
+                            line: None,
+                            reason: format!("incident {} is not a JSON object", n + 1),
+                        });
+                    }
+                    items
+                }
                 _ => {
                     return Err(Error::Parse {
                         path: dir.join("incidents.json").display().to_string(),
@@ -136,6 +145,17 @@ impl Run {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn incidents_must_be_objects() {
+        let err = Run::from_texts(Path::new("out"), None, Some("[{}, 66]"), "")
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("out/incidents.json: incident 2 is not a JSON object")
+        );
+    }
 
     #[test]
     fn one_incident_is_narrowed_with_its_detections() {
