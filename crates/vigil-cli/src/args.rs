@@ -47,6 +47,30 @@ pub(crate) enum Command {
     /// MITRE ATT&CK: map text to techniques, show a technique, coverage and Navigator layers.
     #[command(subcommand)]
     Attack(AttackCommand),
+    /// The server's audit log: check its hash chain for tampering.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Check every record of the audit log: sequence, content hashes and links. Exit 1 when
+    /// a record was changed, removed or relinked.
+    Verify(AuditVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditVerifyArgs {
+    /// The store: an SQLite file or a postgres:// URL (default: $VIGIL_STORE, else
+    /// vigil.db in vigil's data directory).
+    #[arg(long, value_name = "PATH|URL")]
+    pub(crate) store: Option<String>,
+    /// vigil's data directory (default: $VIGIL_DATA_DIR, else the user's data directory).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Print the verdict as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Command::Rules(args::RulesCommand::Update(args)) => commands::rules::update(args),
         Command::Attack(command) => commands::attack::run(command),
         Command::Report(args) => commands::report::run(args),
+        Command::Audit(args::AuditCommand::Verify(args)) => commands::audit::verify(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

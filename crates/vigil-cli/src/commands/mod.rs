@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod attack;
+pub(crate) mod audit;
 pub(crate) mod formats;
 pub(crate) mod hunt;
 pub(crate) mod parse;

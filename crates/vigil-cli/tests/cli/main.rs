@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // Test helpers fail loudly; that is their job.
 
 mod attack;
+mod audit;
 mod formats;
 mod hunt;
 mod incidents;
