@@ -1,0 +1,407 @@
+//! The API without a socket (`app(state).oneshot`): every endpoint for every role (the
+//! whole permission matrix), logins, tokens, API keys, case work and the audit trail.
+#![allow(clippy::unwrap_used)] // Test code fails loudly; that is its job.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use vigil_server::{AppState, app, ensure_admin, hash_password};
+use vigil_store::Store;
+
+const SECRET: &[u8] = b"a test secret of at least 32 bytes!";
+const PASSWORD: &str = "a long enough password";
+
+struct Server {
+    app: Router,
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+}
+
+fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.db");
+    let mut store = Store::open(db.to_str().unwrap()).unwrap();
+    assert_eq!(ensure_admin(&mut store, Some(PASSWORD)).unwrap(), None);
+    for (name, role) in [("ana", "analyst"), ("vic", "viewer")] {
+        store
+            .create_user(name, role, &hash_password(PASSWORD).unwrap())
+            .unwrap();
+    }
+    store
+        .upsert_incidents(&[
+            json!({"id": "inc-000000000001", "title": "SSH brute force on web01", "score": 95,
+                   "severity": "critical", "first_seen": "2024-03-12T09:00:00Z",
+                   "last_seen": "2024-03-12T10:00:00Z",
+                   "entities": {"hosts": ["web01"], "users": [], "ips": []}, "detections": []}),
+            json!({"id": "inc-000000000002", "title": "Port scan", "score": 40,
+                   "severity": "medium", "first_seen": "2024-03-13T09:00:00Z",
+                   "last_seen": "2024-03-13T10:00:00Z",
+                   "entities": {"hosts": ["fw"], "users": [], "ips": []}, "detections": []}),
+        ])
+        .unwrap();
+    Server {
+        app: app(AppState::new(store, SECRET).unwrap()),
+        _dir: dir,
+        db,
+    }
+}
+
+async fn call(
+    app: &Router,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = match body {
+        Some(body) => request
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string())),
+        None => request.body(Body::empty()),
+    }
+    .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, value)
+}
+
+async fn login(app: &Router, user: &str) -> String {
+    let (status, body) = call(
+        app,
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": user, "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn every_endpoint_for_every_role() {
+    let server = server();
+    let app = &server.app;
+    let tokens = [
+        ("viewer", login(app, "vic").await),
+        ("analyst", login(app, "ana").await),
+        ("admin", login(app, "admin").await),
+    ];
+    let rank = |role: &str| {
+        ["viewer", "analyst", "admin"]
+            .iter()
+            .position(|r| *r == role)
+    };
+    // (method, path, body, the least role, the status it then gets)
+    let matrix: Vec<(Method, &str, Option<Value>, &str, StatusCode)> = vec![
+        (
+            Method::GET,
+            "/api/v1/incidents",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/incidents/inc-000000000001",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/incidents/inc-nope",
+            None,
+            "viewer",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/incidents/inc-000000000002",
+            Some(json!({"note": "looked"})),
+            "analyst",
+            StatusCode::OK,
+        ),
+        (Method::GET, "/api/v1/users", None, "admin", StatusCode::OK),
+        (
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"name": "new-user", "role": "viewer", "password": PASSWORD})),
+            "admin",
+            StatusCode::CREATED,
+        ),
+        (
+            Method::GET,
+            "/api/v1/api-keys",
+            None,
+            "admin",
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/v1/api-keys",
+            Some(json!({"name": "shipper", "role": "analyst"})),
+            "admin",
+            StatusCode::CREATED,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/api-keys/vk_none",
+            None,
+            "admin",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit/verify",
+            None,
+            "admin",
+            StatusCode::OK,
+        ),
+    ];
+    for (method, path, body, least, allowed) in &matrix {
+        // No token: 401, whatever the endpoint.
+        let (status, answer) = call(app, method.clone(), path, None, body.clone()).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path}: {answer}"
+        );
+        assert_eq!(answer["error"]["code"], "unauthorized");
+        for (role, token) in &tokens {
+            let mut body = body.clone();
+            // Each creation gets a fresh name so every allowed role can create one.
+            if let Some(b) = body.as_mut().filter(|b| b.get("password").is_some()) {
+                b["name"] = format!("user-{role}").into();
+            }
+            let (status, answer) = call(app, method.clone(), path, Some(token), body).await;
+            let expected = if rank(role) >= rank(least) {
+                *allowed
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(status, expected, "{role} {method} {path}: {answer}");
+        }
+    }
+    // Health needs no login.
+    let (status, body) = call(app, Method::GET, "/healthz", None, None).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
+}
+
+#[tokio::test]
+async fn logins_tokens_and_keys() {
+    let server = server();
+    let app = &server.app;
+    // Wrong password, unknown user: the same answer.
+    for (user, password) in [("admin", "wrong password!!"), ("nobody", PASSWORD)] {
+        let (status, body) = call(
+            app,
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": user, "password": password})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["error"]["message"], "wrong user name or password");
+    }
+    let (_, tokens) = call(
+        app,
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": "ana", "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(
+        (tokens["token_type"].clone(), tokens["role"].clone()),
+        (json!("Bearer"), json!("analyst"))
+    );
+    // A refresh token is not an access token, and trades for a new access token.
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, _) = call(app, Method::GET, "/api/v1/incidents", Some(refresh), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, renewed) = call(
+        app,
+        Method::POST,
+        "/api/v1/auth/refresh",
+        None,
+        Some(json!({"refresh_token": refresh})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let access = renewed["access_token"].as_str().unwrap();
+    let (status, _) = call(app, Method::GET, "/api/v1/incidents", Some(access), None).await;
+    assert_eq!(status, StatusCode::OK);
+    // A forged token is refused.
+    let (status, _) = call(app, Method::GET, "/api/v1/incidents", Some("a.b.c"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // API keys: shown once, work with their role, stop working when revoked.
+    let admin = login(app, "admin").await;
+    let (status, key) = call(
+        app,
+        Method::POST,
+        "/api/v1/api-keys",
+        Some(&admin),
+        Some(json!({"name": "shipper", "role": "viewer"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let secret = key["key"].as_str().unwrap();
+    let (status, listed) = call(app, Method::GET, "/api/v1/api-keys", Some(&admin), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !listed
+            .to_string()
+            .contains(secret.split_once('.').unwrap().1),
+        "secret listed"
+    );
+    let (status, _) = call(app, Method::GET, "/api/v1/incidents", Some(secret), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(
+        app,
+        Method::PATCH,
+        "/api/v1/incidents/inc-000000000001",
+        Some(secret),
+        Some(json!({"note": "x"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a viewer key cannot change");
+    let wrong = format!("{}.{}", key["id"].as_str().unwrap(), "0".repeat(48));
+    let (status, _) = call(app, Method::GET, "/api/v1/incidents", Some(&wrong), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let path = format!("/api/v1/api-keys/{}", key["id"].as_str().unwrap());
+    let (status, _) = call(app, Method::DELETE, &path, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = call(app, Method::GET, "/api/v1/incidents", Some(secret), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn case_work_filters_and_the_audit_trail() {
+    let server = server();
+    let app = &server.app;
+    let analyst = login(app, "ana").await;
+    let (status, updated) = call(
+        app,
+        Method::PATCH,
+        "/api/v1/incidents/inc-000000000001",
+        Some(&analyst),
+        Some(json!({"status": "investigating", "assignee": "ana", "note": "isolating web01"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["status"], "investigating");
+    assert_eq!(updated["assignee"], "ana");
+    assert_eq!(updated["notes"][0]["author"], "ana");
+    // `null` clears the assignee; absent keeps it.
+    let (_, cleared) = call(
+        app,
+        Method::PATCH,
+        "/api/v1/incidents/inc-000000000001",
+        Some(&analyst),
+        Some(json!({"assignee": null})),
+    )
+    .await;
+    assert_eq!(cleared["assignee"], Value::Null);
+    assert_eq!(cleared["status"], "investigating");
+    // Bad input: 400 with the reason.
+    for (body, reason) in [
+        (json!({"status": "done"}), "unknown status"),
+        (json!({"colour": "red"}), "unknown field"),
+    ] {
+        let (status, answer) = call(
+            app,
+            Method::PATCH,
+            "/api/v1/incidents/inc-000000000001",
+            Some(&analyst),
+            Some(body),
+        )
+        .await;
+        assert!(status.is_client_error(), "{status} {answer}");
+        assert!(
+            answer.to_string().contains(reason) || status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{answer}"
+        );
+    }
+    let (status, page) = call(
+        app,
+        Method::GET,
+        "/api/v1/incidents?status=investigating&min_score=90",
+        Some(&analyst),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["items"][0]["incident"]["id"], "inc-000000000001");
+    let (status, answer) = call(
+        app,
+        Method::GET,
+        "/api/v1/incidents?sort=colour",
+        Some(&analyst),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown sort")
+    );
+
+    // Every login, change and query is in the chained audit log, and no secret is.
+    let admin = login(app, "admin").await;
+    let (_, verdict) = call(app, Method::GET, "/api/v1/audit/verify", Some(&admin), None).await;
+    assert_eq!(verdict["broken"], Value::Null);
+    let mut store = Store::open(server.db.to_str().unwrap()).unwrap();
+    let records = store.audit_records(0, 100).unwrap();
+    let actions: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| (r.actor.as_str(), r.action.as_str()))
+        .collect();
+    for expected in [
+        ("system", "user.create"),
+        ("ana", "login"),
+        ("ana", "incident.update"),
+        ("ana", "query"),
+        ("admin", "login"),
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected:?} not audited: {actions:?}"
+        );
+    }
+    let all = serde_json::to_string(&records).unwrap();
+    assert!(!all.contains(PASSWORD) && !all.contains("isolating web01"));
+}
+
+#[test]
+fn the_first_start_makes_an_admin_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("vigil.db").to_str().unwrap()).unwrap();
+    let generated = ensure_admin(&mut store, None).unwrap().unwrap();
+    assert_eq!(generated.len(), 24);
+    assert_eq!(
+        ensure_admin(&mut store, None).unwrap(),
+        None,
+        "only on the first start"
+    );
+    let admin = store.user("admin").unwrap().unwrap();
+    assert_eq!(admin.role, "admin");
+    assert!(admin.password_hash.starts_with("$argon2id$"));
+    let other = tempfile::tempdir().unwrap();
+    let mut store = Store::open(other.path().join("vigil.db").to_str().unwrap()).unwrap();
+    assert!(ensure_admin(&mut store, Some("short")).is_err());
+}
