@@ -47,9 +47,27 @@ pub(crate) enum Command {
     /// MITRE ATT&CK: map text to techniques, show a technique, coverage and Navigator layers.
     #[command(subcommand)]
     Attack(AttackCommand),
+    /// Run vigil as a team server: the REST API under /api/v1 (first start creates the
+    /// admin from $VIGIL_ADMIN_PASSWORD, or prints a one-time password).
+    Serve(ServeArgs),
     /// The server's audit log: check its hash chain for tampering.
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The address to listen on (port 0 picks a free one).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub(crate) bind: String,
+    /// vigil's data directory, where the store (vigil.db) and the token key live
+    /// (default: $VIGIL_DATA_DIR, else the user's data directory).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// The store: an SQLite file or a postgres:// URL (default: $VIGIL_STORE, else
+    /// vigil.db in the data directory).
+    #[arg(long, value_name = "PATH|URL")]
+    pub(crate) store: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -73,6 +73,23 @@ impl AppState {
     }
 }
 
+/// A new random secret for signing tokens (32 bytes, as 64 hex digits).
+pub fn new_secret() -> String {
+    auth::random_hex(32)
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then finishes the requests
+/// in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 /// The first start: when there is no user, creates `admin` with `password`, or with a
 /// random one that is returned (to print once).
 pub fn ensure_admin(store: &mut Store, password: Option<&str>) -> Result<Option<String>, ApiError> {

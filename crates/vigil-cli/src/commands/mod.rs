@@ -7,6 +7,7 @@ pub(crate) mod hunt;
 pub(crate) mod parse;
 pub(crate) mod report;
 pub(crate) mod rules;
+pub(crate) mod serve;
 
 /// Reports the inputs that failed as a whole (a skipped file is not a failure) and tells
 /// whether every input was read cleanly.

@@ -8,6 +8,7 @@ mod hunt;
 mod incidents;
 mod parse;
 mod report;
+mod serve;
 
 use std::path::Path;
 use std::process::{Command, Output};

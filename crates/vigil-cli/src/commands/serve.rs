@@ -1,0 +1,86 @@
+//! `vigil serve`: the team server on an address, over the store in the data directory.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::Outcome;
+use crate::args::ServeArgs;
+
+/// The token key in `dir/server.key` (created with a new random secret, readable by the
+/// owner only, on the first start).
+fn token_secret(dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = dir.join("server.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(text.trim().as_bytes().to_vec()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let secret = vigil_server::new_secret();
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            std::io::Write::write_all(&mut file, secret.as_bytes())?;
+            Ok(secret.into_bytes())
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+pub(crate) fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
+    let dir = super::rules::data_dir(args.data_dir.as_deref())
+        .context("no data directory: set VIGIL_DATA_DIR or pass --data-dir")?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let target = super::audit::store_target(args.store.as_deref(), Some(&dir))?;
+    let mut store = vigil_store::Store::open(&target)?;
+    let password = std::env::var("VIGIL_ADMIN_PASSWORD").ok();
+    if let Some(generated) = vigil_server::ensure_admin(&mut store, password.as_deref())? {
+        eprintln!(
+            "first start: created user \"admin\" with password {generated} (shown this once; set VIGIL_ADMIN_PASSWORD before the first start to choose it)"
+        );
+    }
+    let state = vigil_server::AppState::new(store, &token_secret(&dir)?)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.bind))?;
+        eprintln!(
+            "vigil serving on http://{} (store {})",
+            listener.local_addr()?,
+            vigil_store::redacted(&target)
+        );
+        vigil_server::serve(listener, state, shutdown()).await?;
+        eprintln!("vigil stopped");
+        anyhow::Ok(())
+    })?;
+    Ok(Outcome::Clean)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            () = interrupt => {}
+            () = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
+    interrupt.await;
+}
