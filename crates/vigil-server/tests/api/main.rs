@@ -198,6 +198,57 @@ async fn every_endpoint_for_every_role() {
 }
 
 #[tokio::test]
+async fn security_headers_and_bad_bodies() {
+    let server = server();
+    for path in ["/healthz", "/api/v1/incidents"] {
+        let response = server
+            .app
+            .clone()
+            .oneshot(Request::builder().uri(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let headers = response.headers();
+        for (name, value) in [
+            ("cache-control", "no-store"),
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            (
+                "content-security-policy",
+                "default-src 'none'; frame-ancestors 'none'",
+            ),
+        ] {
+            assert_eq!(
+                headers.get(name).map(|v| v.to_str().unwrap()),
+                Some(value),
+                "{path} {name}"
+            );
+        }
+    }
+    // Malformed and oversized bodies: 4xx, never 5xx.
+    let token = login(&server.app, "ana").await;
+    for body in [
+        "{not json",
+        &format!("{{\"note\": \"{}\"}}", "x".repeat(3 << 20)),
+    ] {
+        let response = server
+            .app
+            .clone()
+            .oneshot(
+                Request::builder()
+                    .method(Method::PATCH)
+                    .uri("/api/v1/incidents/inc-000000000001")
+                    .header("authorization", format!("Bearer {token}"))
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert!(response.status().is_client_error(), "{}", response.status());
+    }
+}
+
+#[tokio::test]
 async fn logins_tokens_and_keys() {
     let server = server();
     let app = &server.app;
