@@ -371,18 +371,28 @@ async fn update_incident(
     Ok(Json(serde_json::to_value(incident).unwrap_or_default()))
 }
 
+/// An admin's listing of `target`, audited as a query.
+async fn admin_list<T: serde::Serialize + Send + 'static>(
+    state: &AppState,
+    who: Principal,
+    target: &'static str,
+    fetch: fn(&mut Store) -> vigil_store::Result<Vec<T>>,
+) -> Result<Json<Value>, ApiError> {
+    who.require(Role::Admin)?;
+    let items = state
+        .with_store(move |store| {
+            store.audit(&who.actor, "query", target, &json!({}))?;
+            Ok(fetch(store)?)
+        })
+        .await?;
+    Ok(Json(json!({"items": items})))
+}
+
 async fn list_users(
     State(state): State<AppState>,
     who: Principal,
 ) -> Result<Json<Value>, ApiError> {
-    who.require(Role::Admin)?;
-    let users = state
-        .with_store(move |store| {
-            store.audit(&who.actor, "query", "users", &json!({}))?;
-            Ok(store.users()?)
-        })
-        .await?;
-    Ok(Json(json!({"items": users})))
+    admin_list(&state, who, "users", Store::users).await
 }
 
 #[derive(Deserialize)]
@@ -436,14 +446,7 @@ async fn create_user(
 }
 
 async fn list_keys(State(state): State<AppState>, who: Principal) -> Result<Json<Value>, ApiError> {
-    who.require(Role::Admin)?;
-    let keys = state
-        .with_store(move |store| {
-            store.audit(&who.actor, "query", "api-keys", &json!({}))?;
-            Ok(store.api_keys()?)
-        })
-        .await?;
-    Ok(Json(json!({"items": keys})))
+    admin_list(&state, who, "api-keys", Store::api_keys).await
 }
 
 #[derive(Deserialize)]

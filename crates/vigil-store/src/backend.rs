@@ -92,9 +92,15 @@ pub(crate) trait Backend: Send {
     /// Starts a transaction that writers of `table` wait for.
     fn begin_exclusive(&mut self, table: &str) -> Result<()>;
     /// Starts a transaction.
-    fn begin(&mut self) -> Result<()>;
-    fn commit(&mut self) -> Result<()>;
-    fn rollback(&mut self) -> Result<()>;
+    fn begin(&mut self) -> Result<()> {
+        self.batch("BEGIN")
+    }
+    fn commit(&mut self) -> Result<()> {
+        self.batch("COMMIT")
+    }
+    fn rollback(&mut self) -> Result<()> {
+        self.batch("ROLLBACK")
+    }
 }
 
 fn db_error(backend: &'static str, e: impl std::fmt::Display) -> Error {
@@ -189,15 +195,6 @@ impl Backend for Sqlite {
     fn begin_exclusive(&mut self, _table: &str) -> Result<()> {
         // IMMEDIATE takes the database's write lock now: writers queue.
         self.batch("BEGIN IMMEDIATE")
-    }
-    fn begin(&mut self) -> Result<()> {
-        self.batch("BEGIN")
-    }
-    fn commit(&mut self) -> Result<()> {
-        self.batch("COMMIT")
-    }
-    fn rollback(&mut self) -> Result<()> {
-        self.batch("ROLLBACK")
     }
 }
 
@@ -312,15 +309,6 @@ impl Backend for Postgres {
         self.batch(&format!(
             "BEGIN; LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"
         ))
-    }
-    fn begin(&mut self) -> Result<()> {
-        self.batch("BEGIN")
-    }
-    fn commit(&mut self) -> Result<()> {
-        self.batch("COMMIT")
-    }
-    fn rollback(&mut self) -> Result<()> {
-        self.batch("ROLLBACK")
     }
 }
 
