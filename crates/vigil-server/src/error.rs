@@ -36,6 +36,10 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, message)
     }
+    /// 503.
+    pub fn unavailable(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
     /// 500 (the detail goes to the log, not to the caller).
     pub fn internal(detail: impl Into<String>) -> ApiError {
         let detail = detail.into();

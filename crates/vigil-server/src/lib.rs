@@ -6,7 +6,8 @@
 //!
 //! | endpoint | viewer | analyst | admin |
 //! |---|---|---|---|
-//! | `GET /healthz` | no login needed | | |
+//! | `GET /healthz`, `GET /readyz` (the store answers) | no login needed | | |
+//! | `GET /metrics` (Prometheus text) | yes | yes | yes |
 //! | `POST /api/v1/auth/login`, `/auth/refresh` | no token needed (credentials) | | |
 //! | `GET /api/v1/incidents`, `GET /api/v1/incidents/{id}` | yes | yes | yes |
 //! | `PATCH /api/v1/incidents/{id}` (status, assignee, note) | no | yes | yes |
@@ -41,6 +42,16 @@ pub struct AppState {
 struct Inner {
     store: Mutex<Store>,
     tokens: Tokens,
+    metrics: Metrics,
+}
+
+/// Counters `/metrics` shows (Prometheus text format).
+#[derive(Default)]
+struct Metrics {
+    /// Answers by status class: 2xx, 3xx, 4xx, 5xx.
+    responses: [std::sync::atomic::AtomicU64; 4],
+    logins: std::sync::atomic::AtomicU64,
+    failed_logins: std::sync::atomic::AtomicU64,
 }
 
 impl AppState {
@@ -51,6 +62,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 store: Mutex::new(store),
                 tokens: Tokens::new(secret)?,
+                metrics: Metrics::default(),
             }),
         })
     }
@@ -114,6 +126,8 @@ pub fn ensure_admin(store: &mut Store, password: Option<&str>) -> Result<Option<
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/refresh", post(refresh))
         .route("/api/v1/incidents", get(list_incidents))
@@ -126,7 +140,78 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/api-keys/{id}", delete(revoke_key))
         .route("/api/v1/audit/verify", get(verify_audit))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            count_response,
+        ))
         .with_state(state)
+}
+
+async fn count_response(
+    State(state): State<AppState>,
+    response: axum::response::Response,
+) -> axum::response::Response {
+    let class = (response.status().as_u16() / 100).clamp(2, 5) as usize - 2;
+    state.inner.metrics.responses[class].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    response
+}
+
+/// Ready when the store answers.
+async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let version = state
+        .with_store(|store| Ok(store.schema_version()?))
+        .await
+        .map_err(|_| ApiError::unavailable("the store does not answer"))?;
+    Ok(Json(json!({"status": "ready", "schema_version": version})))
+}
+
+/// Prometheus metrics (any role).
+async fn metrics(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<([(axum::http::HeaderName, &'static str); 1], String), ApiError> {
+    who.require(Role::Viewer)?;
+    use std::sync::atomic::Ordering::Relaxed;
+    let m = &state.inner.metrics;
+    let (events, incidents) = state
+        .with_store(|store| {
+            let incidents = store.incidents(&IncidentQuery {
+                limit: Some(1),
+                ..IncidentQuery::default()
+            })?;
+            Ok((store.event_count()?, incidents.total))
+        })
+        .await?;
+    let mut text = String::new();
+    text.push_str("# HELP vigil_http_responses_total HTTP answers by status class.\n");
+    text.push_str("# TYPE vigil_http_responses_total counter\n");
+    for (i, class) in ["2xx", "3xx", "4xx", "5xx"].iter().enumerate() {
+        text.push_str(&format!(
+            "vigil_http_responses_total{{class=\"{class}\"}} {}\n",
+            m.responses[i].load(Relaxed)
+        ));
+    }
+    text.push_str(
+        "# HELP vigil_logins_total Logins by result.\n# TYPE vigil_logins_total counter\n",
+    );
+    text.push_str(&format!(
+        "vigil_logins_total{{result=\"ok\"}} {}\nvigil_logins_total{{result=\"failed\"}} {}\n",
+        m.logins.load(Relaxed),
+        m.failed_logins.load(Relaxed)
+    ));
+    text.push_str(&format!(
+        "# HELP vigil_events_stored Events in the store.\n# TYPE vigil_events_stored gauge\nvigil_events_stored {events}\n"
+    ));
+    text.push_str(&format!(
+        "# HELP vigil_incidents Incidents in the store.\n# TYPE vigil_incidents gauge\nvigil_incidents {incidents}\n"
+    ));
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    ))
 }
 
 /// Headers on every answer: nothing is cached, sniffed, framed or allowed to load.
@@ -221,8 +306,13 @@ async fn login(
                 }
             }
         })
-        .await?;
-    tokens_for(&state, &user, role)
+        .await;
+    let counter = match &role {
+        Ok(_) => &state.inner.metrics.logins,
+        Err(_) => &state.inner.metrics.failed_logins,
+    };
+    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    tokens_for(&state, &user, role?)
 }
 
 fn tokens_for(state: &AppState, user: &str, role: Role) -> Result<Json<Value>, ApiError> {

@@ -192,9 +192,74 @@ async fn every_endpoint_for_every_role() {
             assert_eq!(status, expected, "{role} {method} {path}: {answer}");
         }
     }
-    // Health needs no login.
+    // Health and readiness need no login.
     let (status, body) = call(app, Method::GET, "/healthz", None, None).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
+    let (status, body) = call(app, Method::GET, "/readyz", None, None).await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::OK,
+            json!({"status": "ready", "schema_version": 1})
+        )
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_answers_and_logins() {
+    let server = server();
+    let app = &server.app;
+    let token = login(app, "vic").await;
+    let _ = call(
+        app,
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": "vic", "password": "not the password"})),
+    )
+    .await;
+    let _ = call(app, Method::GET, "/api/v1/incidents", None, None).await;
+    let response = app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri("/metrics")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    for line in [
+        "vigil_logins_total{result=\"ok\"} 1",
+        "vigil_logins_total{result=\"failed\"} 1",
+        "vigil_http_responses_total{class=\"2xx\"} 1",
+        "vigil_http_responses_total{class=\"4xx\"} 2",
+        "vigil_incidents 2",
+        "vigil_events_stored 0",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line} missing in:\n{text}"
+        );
+    }
 }
 
 #[tokio::test]
