@@ -109,11 +109,11 @@ pub fn ensure_admin(store: &mut Store, password: Option<&str>) -> Result<Option<
         return Ok(None);
     }
     let (password, generated) = match password {
-        Some(p) if p.chars().count() >= 12 => (p.to_string(), false),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "VIGIL_ADMIN_PASSWORD must have at least 12 characters",
-            ));
+        Some(p) => {
+            auth::check_password(p).map_err(|e| {
+                ApiError::bad_request(format!("VIGIL_ADMIN_PASSWORD: {}", e.message))
+            })?;
+            (p.to_string(), false)
         }
         None => (auth::random_hex(12), true),
     };
@@ -174,13 +174,7 @@ async fn metrics(
     use std::sync::atomic::Ordering::Relaxed;
     let m = &state.inner.metrics;
     let (events, incidents) = state
-        .with_store(|store| {
-            let incidents = store.incidents(&IncidentQuery {
-                limit: Some(1),
-                ..IncidentQuery::default()
-            })?;
-            Ok((store.event_count()?, incidents.total))
-        })
+        .with_store(|store| Ok((store.event_count()?, store.incident_count()?)))
         .await?;
     let mut text = String::new();
     text.push_str("# HELP vigil_http_responses_total HTTP answers by status class.\n");
@@ -500,11 +494,7 @@ async fn create_user(
 ) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
     who.require(Role::Admin)?;
     let role = Role::parse(&body.role)?;
-    if body.password.chars().count() < 12 {
-        return Err(ApiError::bad_request(
-            "a password has at least 12 characters",
-        ));
-    }
+    auth::check_password(&body.password)?;
     let valid_name = !body.name.is_empty()
         && body.name.len() <= 64
         && body

@@ -472,6 +472,11 @@ impl Store {
         self.count("SELECT COUNT(*) FROM events", &[])
     }
 
+    /// How many incidents are stored.
+    pub fn incident_count(&mut self) -> Result<u64> {
+        self.count("SELECT COUNT(*) FROM incidents", &[])
+    }
+
     fn count(&mut self, sql: &str, params: &[Param]) -> Result<u64> {
         Ok(self
             .db
@@ -555,11 +560,7 @@ impl Store {
                 params.push(value.clone().into());
             }
         }
-        let filter = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
-        };
+        let filter = where_sql(&clauses);
         let total = self.count(&format!("SELECT COUNT(*) FROM detections{filter}"), &params)?;
         params.push((query.limit.unwrap_or(100).min(1_000) as i64).into());
         params.push((query.offset as i64).into());
@@ -687,11 +688,7 @@ impl Store {
             clauses.push("LOWER(title) LIKE ? ESCAPE '\\'");
             params.push(format!("%{}%", like_escaped(&text.to_lowercase())).into());
         }
-        let filter = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
-        };
+        let filter = where_sql(&clauses);
         let total = self.count(&format!("SELECT COUNT(*) FROM incidents{filter}"), &params)?;
         let order = match query.sort {
             IncidentSort::Score => "score DESC, last_seen DESC, id",
@@ -1186,6 +1183,15 @@ impl Store {
         }
         Ok(verdict)
     }
+}
+
+/// ` WHERE a AND b`, or nothing without clauses.
+fn where_sql<S: AsRef<str>>(clauses: &[S]) -> String {
+    if clauses.is_empty() {
+        return String::new();
+    }
+    let joined: Vec<&str> = clauses.iter().map(AsRef::as_ref).collect();
+    format!(" WHERE {}", joined.join(" AND "))
 }
 
 /// `text` for a LIKE pattern (`... ESCAPE '\'`) that matches it literally.

@@ -48,17 +48,20 @@ pub fn corpus() -> Option<PathBuf> {
     if path.is_dir() {
         return Some(path);
     }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "the shared corpus is missing at {} (set VIGIL_CORPUS); under CI=true this is a failure",
-            path.display()
-        );
-    }
-    eprintln!(
-        "note: skipping: the shared corpus is missing at {} (set VIGIL_CORPUS)",
+    missing(&format!(
+        "the shared corpus is missing at {} (set VIGIL_CORPUS)",
         path.display()
-    );
+    ));
     None
+}
+
+/// Says that something a test needs is missing: a failure under `CI=true` (CI must not
+/// pass by skipping), a note that the test is skipped otherwise.
+fn missing(what: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{what}; under CI=true this is a failure");
+    }
+    eprintln!("note: skipping: {what}");
 }
 
 /// Whether the command-line tool `name` (e.g. `pdftotext`, installed by `scripts/setup`) is
@@ -72,12 +75,9 @@ pub fn tool(name: &str) -> bool {
     if found {
         return true;
     }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "{name} is missing (install it with scripts/setup); under CI=true this is a failure"
-        );
-    }
-    eprintln!("note: skipping: {name} is missing (install it with scripts/setup)");
+    missing(&format!(
+        "{name} is missing (install it with scripts/setup)"
+    ));
     false
 }
 
@@ -394,16 +394,24 @@ impl PostgresServer {
         Some(server)
     }
 
-    fn run(&self, program: &str, args: &[&str]) {
+    /// PostgreSQL's `program`, run as the `postgres` user when we are root.
+    fn command(&self, program: &str) -> std::process::Command {
         let path = self.bin.join(program);
-        let mut command = if self.as_postgres {
-            let mut c = std::process::Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&path);
-            c
+        if self.as_postgres {
+            let mut command = std::process::Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&path);
+            command
         } else {
             std::process::Command::new(&path)
-        };
-        let output = command.args(args).output().expect("PostgreSQL's tools run");
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let output = self
+            .command(program)
+            .args(args)
+            .output()
+            .expect("PostgreSQL's tools run");
         if !output.status.success() {
             let log = std::fs::read_to_string(self.dir.join("log")).unwrap_or_default();
             panic!(
@@ -432,15 +440,8 @@ impl PostgresServer {
 impl Drop for PostgresServer {
     fn drop(&mut self) {
         let data = self.dir.join("data").display().to_string();
-        let path = self.bin.join("pg_ctl");
-        let mut command = if self.as_postgres {
-            let mut c = std::process::Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&path);
-            c
-        } else {
-            std::process::Command::new(&path)
-        };
-        let _ = command
+        let _ = self
+            .command("pg_ctl")
             .args(["-D", &data, "-m", "immediate", "stop"])
             .output();
         let _ = std::fs::remove_dir_all(&self.dir);

@@ -53,7 +53,9 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
         .iter()
         .map(|f| vigil_report::renderer(f.trim()).map_err(|e| UsageError(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
-    let templates = vigil_report::Templates::new(args.template_dir.as_deref())
+    let templates = (!reports.is_empty())
+        .then(|| vigil_report::Templates::new(args.template_dir.as_deref()))
+        .transpose()
         .map_err(|e| UsageError(e.to_string()))?;
     let taxonomy = Taxonomy::builtin()?;
 
@@ -132,13 +134,15 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
         write_json(&out.join("incidents.json"), &incidents)?;
         write_lines(&out.join("suppressed.jsonl"), &suppressed)?;
         write_json(&out.join("suppression.json"), &report_of_suppression)?;
-        if !reports.is_empty() {
+        if let Some(templates) = &templates {
+            // Read back what was written: the reports show the numbers exactly as the
+            // files hold them (f32 scores widen when turned into JSON values in memory).
             let run = vigil_report::Run::load(out)?;
             let model = vigil_report::build(&run, &attack);
             for renderer in &reports {
                 let path = out.join(format!("report.{}", renderer.extension()));
                 let mut text = Vec::new();
-                renderer.render(&model, &templates, &mut text)?;
+                renderer.render(&model, templates, &mut text)?;
                 std::fs::write(&path, text)
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
