@@ -116,39 +116,9 @@ where
         mut pending,
     } = shared.into_inner().unwrap_or_else(|e| e.into_inner());
 
-    let mut correlations = 0;
-    if let Some(mut correlator) = detector.correlator() {
-        pending.sort_by(|a, b| {
-            (a.at, &a.event.origin.path, a.event.origin.location.record).cmp(&(
-                b.at,
-                &b.event.origin.path,
-                b.event.origin.location.record,
-            ))
-        });
-        for p in &pending {
-            for fired in correlator.feed(&p.event, &p.matches, p.at) {
-                let level = fired.rule.reported_level();
-                if level < options.min_level {
-                    continue;
-                }
-                let mut detection = Detection::new(fired.rule, &p.event, Vec::new());
-                let group: serde_json::Map<_, _> = fired
-                    .group
-                    .iter()
-                    .map(|(k, v)| (k.clone(), json!(v)))
-                    .collect();
-                detection.correlation = Some(json!({
-                    "type": fired.kind,
-                    "group": group,
-                    "value": fired.value,
-                    "timespan_secs": fired.timespan_secs,
-                }));
-                detection.id = detection.content_id();
-                detections.push(detection);
-                correlations += 1;
-            }
-        }
-    }
+    let fired = correlate(detector, &mut pending, options);
+    let correlations = fired.len() as u64;
+    detections.extend(fired);
     detections.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 
     let mut summary = Summary {
@@ -176,6 +146,137 @@ where
         detections,
         summary,
         inputs,
+    }
+}
+
+/// Runs `detector`'s correlation rules over `pending` (sorted here by time, input and
+/// record) and returns the detections they produce.
+fn correlate<'d>(
+    detector: &'d Detector,
+    pending: &mut [Pending<'d>],
+    options: HuntOptions,
+) -> Vec<Detection> {
+    let Some(mut correlator) = detector.correlator() else {
+        return Vec::new();
+    };
+    pending.sort_by(|a, b| {
+        (a.at, &a.event.origin.path, a.event.origin.location.record).cmp(&(
+            b.at,
+            &b.event.origin.path,
+            b.event.origin.location.record,
+        ))
+    });
+    let mut detections = Vec::new();
+    for p in pending.iter() {
+        for fired in correlator.feed(&p.event, &p.matches, p.at) {
+            let level = fired.rule.reported_level();
+            if level < options.min_level {
+                continue;
+            }
+            let mut detection = Detection::new(fired.rule, &p.event, Vec::new());
+            let group: serde_json::Map<_, _> = fired
+                .group
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
+            detection.correlation = Some(json!({
+                "type": fired.kind,
+                "group": group,
+                "value": fired.value,
+                "timespan_secs": fired.timespan_secs,
+            }));
+            detection.id = detection.content_id();
+            detections.push(detection);
+        }
+    }
+    detections
+}
+
+/// A hunt over inputs that arrive one after another, as the server's live stream does:
+/// each [`LiveHunt::read`] matches one input's records, and [`LiveHunt::take`] returns
+/// the detections found since the last take. Correlation rules see every event read so
+/// far in time order (each take reruns them over the matches they count and returns only
+/// correlations not returned before), so the detections of a stream equal those of
+/// [`hunt`] over the same records.
+pub struct LiveHunt<'d> {
+    detector: &'d Detector,
+    taxonomy: &'d Taxonomy,
+    options: HuntOptions,
+    found: Found<'d>,
+    /// Whether `found.pending` grew since the last correlation pass.
+    pending_grew: bool,
+    /// The ids of correlations already returned.
+    correlated: std::collections::HashSet<String>,
+}
+
+impl<'d> LiveHunt<'d> {
+    /// A live hunt with `detector`, placing events with `taxonomy`.
+    pub fn new(detector: &'d Detector, taxonomy: &'d Taxonomy, options: HuntOptions) -> Self {
+        LiveHunt {
+            detector,
+            taxonomy,
+            options,
+            found: Found::default(),
+            pending_grew: false,
+            correlated: Default::default(),
+        }
+    }
+
+    /// Reads `input` with `ingest` and matches its records; `on_error` hears of every
+    /// record that could not be read.
+    pub fn read(
+        &mut self,
+        ingest: &Ingest,
+        input: vigil_ingest::Input<'_>,
+        mut on_error: impl FnMut(&RecordError),
+    ) -> Vec<InputSummary> {
+        let (detector, taxonomy, options) = (self.detector, self.taxonomy, self.options);
+        let found = std::cell::RefCell::new(&mut self.found);
+        let grew = std::cell::Cell::new(false);
+        let on_error = std::cell::RefCell::new(&mut on_error);
+        let handler = |_: InputInfo<'_>| {
+            let mut matcher = detector.matcher();
+            let (found, grew, on_error) = (&found, &grew, &on_error);
+            move |record: RecordResult| {
+                match record {
+                    Ok(mut event) => {
+                        taxonomy.apply(&mut event);
+                        let matches = matcher.detect(&event);
+                        if !matches.is_empty() {
+                            let mut found = found.borrow_mut();
+                            let before = found.pending.len();
+                            keep(&mut found, event, matches, options);
+                            grew.set(grew.get() || found.pending.len() > before);
+                        }
+                    }
+                    Err(error) => (on_error.borrow_mut())(&error),
+                }
+                ControlFlow::Continue(())
+            }
+        };
+        let inputs = ingest.read_input(input, handler);
+        self.pending_grew |= grew.get();
+        inputs
+    }
+
+    /// The detections found since the last take, in [`hunt`]'s order.
+    pub fn take(&mut self) -> Vec<Detection> {
+        let mut detections = std::mem::take(&mut self.found.detections);
+        if std::mem::take(&mut self.pending_grew) {
+            for fired in correlate(self.detector, &mut self.found.pending, self.options) {
+                if self.correlated.insert(fired.id.clone()) {
+                    detections.push(fired);
+                }
+            }
+        }
+        detections.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        detections
+    }
+
+    /// How many matched events the correlation rules hold (they are kept for the life
+    /// of the hunt).
+    pub fn held(&self) -> usize {
+        self.found.pending.len()
     }
 }
 
