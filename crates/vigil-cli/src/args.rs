@@ -68,6 +68,25 @@ pub(crate) struct ServeArgs {
     /// vigil.db in the data directory).
     #[arg(long, value_name = "PATH|URL")]
     pub(crate) store: Option<String>,
+    /// Receive syslog (RFC 3164 and 5424) datagrams on this UDP address.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) syslog_udp: Option<String>,
+    /// Receive syslog on this TCP address (octet-counted or newline-framed messages).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) syslog_tcp: Option<String>,
+    /// Stored events not yet hunted beyond which senders are told to wait (HTTP 429,
+    /// paused TCP reads, dropped UDP datagrams).
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    pub(crate) max_lag: u64,
+    /// The year of syslog dates that have none (default: guessed from the time they are
+    /// hunted).
+    #[arg(long, value_name = "YEAR")]
+    pub(crate) year: Option<i16>,
+    /// Time zone of times without an offset: IANA name (Europe/Berlin), UTC, or +02:00.
+    #[arg(long, value_name = "TZ", default_value = "UTC")]
+    pub(crate) timezone: String,
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,6 +247,32 @@ pub(crate) struct HuntArgs {
     /// Files, directories (walked recursively) and archives (gzip, zip, tar, tar.gz).
     #[arg(required = true, value_name = "PATH")]
     pub(crate) paths: Vec<PathBuf>,
+    /// Write detections.jsonl and summary.json into DIR (created if needed).
+    #[arg(short, long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+    /// Print the summary as one JSON object on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// How many incidents the terminal table shows.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub(crate) top: usize,
+    /// Also write reports into the --out directory (`report.<ext>`): a comma-separated list
+    /// of md, html, pdf (a build with `--features pdf`), docx, json, csv, jsonl.
+    #[arg(long, value_name = "FORMATS", requires = "out", value_delimiter = ',')]
+    pub(crate) report: Vec<String>,
+    /// A directory whose templates (`report.md`, `report.html`, `report.typ`) replace the
+    /// built-in ones for --report.
+    #[arg(long, value_name = "DIR", requires = "report")]
+    pub(crate) template_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
+}
+
+/// What a hunt matches with and how it folds and scores: shared by `hunt` and `serve`.
+#[derive(Debug, Args)]
+pub(crate) struct EngineArgs {
     /// Sigma rule files or directories (repeatable). Default: the rules installed by
     /// `vigil rules update`, if any. The built-in pack is always added unless --no-builtin.
     #[arg(short, long, value_name = "DIR")]
@@ -238,12 +283,6 @@ pub(crate) struct HuntArgs {
     /// Values for `|expand` placeholders: a YAML file of `name: [values]`.
     #[arg(long, value_name = "FILE")]
     pub(crate) placeholders: Option<PathBuf>,
-    /// Write detections.jsonl and summary.json into DIR (created if needed).
-    #[arg(short, long, value_name = "DIR")]
-    pub(crate) out: Option<PathBuf>,
-    /// Print the summary as one JSON object on stdout.
-    #[arg(long)]
-    pub(crate) json: bool,
     /// Report only detections of rules at or above this level: informational, low,
     /// medium, high or critical.
     #[arg(long, value_name = "LEVEL", default_value = "informational")]
@@ -252,9 +291,6 @@ pub(crate) struct HuntArgs {
     /// most this far apart: `90m`, `2h`, `1d`, or seconds.
     #[arg(long, value_name = "DURATION", default_value = "2h")]
     pub(crate) window: String,
-    /// How many incidents the terminal table shows.
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub(crate) top: usize,
     /// Suppression rules (TOML: `[[suppress]]` with `rule`, `where`, `reason`, `owner`,
     /// `expires`); suppressed detections go to `suppressed.jsonl`, not into incidents.
     #[arg(long, value_name = "FILE")]
@@ -262,16 +298,6 @@ pub(crate) struct HuntArgs {
     /// Triage settings (TOML: asset and identity criticality, weights, severity bands).
     #[arg(long, value_name = "FILE")]
     pub(crate) triage: Option<PathBuf>,
-    /// Also write reports into the --out directory (`report.<ext>`): a comma-separated list
-    /// of md, html, pdf (a build with `--features pdf`), docx, json, csv, jsonl.
-    #[arg(long, value_name = "FORMATS", requires = "out", value_delimiter = ',')]
-    pub(crate) report: Vec<String>,
-    /// A directory whose templates (`report.md`, `report.html`, `report.typ`) replace the
-    /// built-in ones for --report.
-    #[arg(long, value_name = "DIR", requires = "report")]
-    pub(crate) template_dir: Option<PathBuf>,
-    #[command(flatten)]
-    pub(crate) read: ReadArgs,
     #[command(flatten)]
     pub(crate) attack: AttackSourceArgs,
 }

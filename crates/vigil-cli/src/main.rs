@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         Command::Attack(command) => commands::attack::run(command),
         Command::Report(args) => commands::report::run(args),
         Command::Audit(args::AuditCommand::Verify(args)) => commands::audit::verify(args),
-        Command::Serve(args) => commands::serve::run(args),
+        Command::Serve(args) => commands::serve::run(&cli.global, args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -7,47 +7,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
-use vigil_detect::{Detection, HuntOptions, Level, Summary, hunt};
+use vigil_detect::{Detection, Level, Summary};
 use vigil_ingest::Plan;
-use vigil_normalize::Taxonomy;
 use vigil_sigma::{Detector, Routing, RuleSet};
 
 use crate::Outcome;
-use crate::args::{GlobalArgs, HuntArgs, UsageError};
+use crate::args::{EngineArgs, GlobalArgs, HuntArgs, UsageError};
 use crate::commands::rules::{describe, placeholders, rule_sources};
 use crate::output::{say, thousands};
 use crate::progress::Progress;
 
 pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let min_level: Level = args.min_level.parse().map_err(UsageError)?;
     let ingest = args.read.ingest(global)?;
-
-    // Rules: those given, else those installed; plus the built-in pack.
-    let sources = rule_sources(&args.rules, args.no_builtin);
-    let placeholders = placeholders(args.placeholders.as_deref())?;
-    let (rules, report) = RuleSet::load(&sources, placeholders.as_ref());
-    if !global.quiet && !report.failed.is_empty() {
-        for failure in report.failed.iter().take(args.read.show_errors) {
-            say!("warning: rule {}", describe(failure));
-        }
-        say!(
-            "warning: {} rule(s) failed to load (`vigil rules lint` lists them all)",
-            report.failed.len()
-        );
-    }
-    if rules.is_empty() {
-        return Err(UsageError(
-            "no rules to hunt with: give --rules DIR, run `vigil rules update`, or drop --no-builtin"
-                .to_string(),
-        )
-        .into());
-    }
-    let detector = Detector::new(rules, Routing::builtin()?);
-    let attack = super::attack::load(&args.attack)?;
     // Settings that can be wrong are read before the hunt, so a typo costs no time.
-    let (suppressions, triage_config) = triage_settings(&args)?;
-    let window = parse_duration(&args.window)?;
     let reports = args
         .report
         .iter()
@@ -57,7 +30,7 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
         .then(|| vigil_report::Templates::new(args.template_dir.as_deref()))
         .transpose()
         .map_err(|e| UsageError(e.to_string()))?;
-    let taxonomy = Taxonomy::builtin()?;
+    let (engine, report) = engine(global, &args.engine, args.read.show_errors)?;
 
     let mut plan = Plan::new(&args.paths);
     if let Some(out) = &args.out
@@ -70,48 +43,20 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
     let ingest = ingest.progress(progress.counter());
     let shown = AtomicUsize::new(0);
     let limit = args.read.show_errors;
-    let mut hunted = hunt(
-        &detector,
-        &taxonomy,
-        &ingest,
-        plan,
-        HuntOptions { min_level },
-        |error| {
-            if !global.quiet && shown.fetch_add(1, Ordering::Relaxed) < limit {
-                progress.suspend(|| say!("warning: {error}"));
-            }
-        },
-    );
+    // Rules over events, each detection with its ATT&CK techniques.
+    let mut hunted = engine.hunt(&ingest, plan, |error| {
+        if !global.quiet && shown.fetch_add(1, Ordering::Relaxed) < limit {
+            progress.suspend(|| say!("warning: {error}"));
+        }
+    });
     progress.finish();
-
-    // ATT&CK on every detection: its rule's tags, or its title and description when the
-    // tags name no technique this ATT&CK release knows.
-    let mapper = std::sync::OnceLock::new();
-    let text = |parts: &[(&str, f32)]| {
-        mapper
-            .get_or_init(|| vigil_attack::TextMapper::new(&attack))
-            .map_parts(parts, 2)
-    };
-    vigil_detect::RuleTechniques::new(&attack, Some(&text))
-        .annotate(&mut hunted.detections, detector.rules());
 
     // Noise control, then incidents: identical detections once, suppressed ones set aside,
     // the rest folded by shared entities and time, scored and ranked.
-    let (detections, suppressed, report_of_suppression) =
-        suppressions.partition(std::mem::take(&mut hunted.detections));
-    hunted.detections = detections;
-    let correlator = vigil_correlate::Correlator::new(
-        &attack,
-        vigil_correlate::CorrelateOptions {
-            window_secs: window,
-            ..vigil_correlate::CorrelateOptions::default()
-        },
-    )?;
-    let incidents = vigil_triage::triage(
-        correlator.correlate(&hunted.detections),
-        &hunted.detections,
-        &triage_config,
-    );
+    let folded = engine.fold(std::mem::take(&mut hunted.detections))?;
+    hunted.detections = folded.detections;
+    let (incidents, suppressed, report_of_suppression) =
+        (folded.incidents, folded.suppressed, folded.suppression);
 
     let outcome = super::account_inputs(&hunted.inputs);
     let hidden = hunted.summary.parse_errors as usize;
@@ -138,7 +83,7 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
             // Read back what was written: the reports show the numbers exactly as the
             // files hold them (f32 scores widen when turned into JSON values in memory).
             let run = vigil_report::Run::load(out)?;
-            let model = vigil_report::build(&run, &attack);
+            let model = vigil_report::build(&run, engine.attack());
             for renderer in &reports {
                 let path = out.join(format!("report.{}", renderer.extension()));
                 let mut text = Vec::new();
@@ -158,10 +103,55 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
     Ok(outcome)
 }
 
+/// The engine the options ask for: rules given (else installed) plus the built-in pack,
+/// ATT&CK, suppression and triage settings. Rules that fail to load are warned about
+/// (at most `show` of them); the load report is returned.
+pub(crate) fn engine(
+    global: &GlobalArgs,
+    args: &EngineArgs,
+    show: usize,
+) -> anyhow::Result<(vigil_engine::Engine, vigil_sigma::LoadReport)> {
+    let min_level: Level = args.min_level.parse().map_err(UsageError)?;
+    let (suppressions, triage) = triage_settings(args)?;
+    let window_secs = parse_duration(&args.window)?;
+    let sources = rule_sources(&args.rules, args.no_builtin);
+    let placeholders = placeholders(args.placeholders.as_deref())?;
+    let (rules, report) = RuleSet::load(&sources, placeholders.as_ref());
+    if !global.quiet && !report.failed.is_empty() {
+        for failure in report.failed.iter().take(show) {
+            say!("warning: rule {}", describe(failure));
+        }
+        say!(
+            "warning: {} rule(s) failed to load (`vigil rules lint` lists them all)",
+            report.failed.len()
+        );
+    }
+    if rules.is_empty() {
+        return Err(UsageError(
+            "no rules to hunt with: give --rules DIR, run `vigil rules update`, or drop --no-builtin"
+                .to_string(),
+        )
+        .into());
+    }
+    let detector = Detector::new(rules, Routing::builtin()?);
+    let attack = super::attack::load(&args.attack)?;
+    let engine = vigil_engine::Engine::new(
+        detector,
+        attack,
+        vigil_engine::Settings {
+            min_level,
+            suppressions,
+            triage,
+            window_secs,
+        },
+    )?;
+    Ok((engine, report))
+}
+
 /// The suppression rules and triage settings `--suppressions` and `--triage` name (or
 /// none: deduplication only, default scoring).
 fn triage_settings(
-    args: &HuntArgs,
+    args: &EngineArgs,
 ) -> anyhow::Result<(vigil_triage::Suppressions, vigil_triage::TriageConfig)> {
     let read = |path: &Path| {
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))

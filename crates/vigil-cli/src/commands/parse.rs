@@ -201,7 +201,7 @@ impl Drop for InputTally<'_> {
     }
 }
 
-fn time_zone(name: &str) -> anyhow::Result<TimeZone> {
+pub(crate) fn time_zone(name: &str) -> anyhow::Result<TimeZone> {
     if name.eq_ignore_ascii_case("utc") || name == "Z" {
         return Ok(TimeZone::UTC);
     }

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::Outcome;
-use crate::args::ServeArgs;
+use crate::args::{GlobalArgs, ServeArgs};
 
 /// The token key in `dir/server.key` (created with a new random secret, readable by the
 /// owner only, on the first start).
@@ -29,7 +29,7 @@ fn token_secret(dir: &Path) -> anyhow::Result<Vec<u8>> {
     }
 }
 
-pub(crate) fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
+pub(crate) fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<Outcome> {
     let dir = super::rules::data_dir(args.data_dir.as_deref())
         .context("no data directory: set VIGIL_DATA_DIR or pass --data-dir")?;
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -42,6 +42,20 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         );
     }
     let state = vigil_server::AppState::new(store, &token_secret(&dir)?)?;
+    let read = vigil_ingest::ReadOptions {
+        year: args.year,
+        timezone: super::parse::time_zone(&args.timezone)?,
+        ..vigil_ingest::ReadOptions::default()
+    };
+    let (engine, rules) = super::hunt::engine(global, &args.engine, 20)?;
+    let worker = state.start_live(
+        std::sync::Arc::new(engine),
+        vigil_server::LiveOptions {
+            read,
+            max_lag: args.max_lag,
+            ..vigil_server::LiveOptions::default()
+        },
+    )?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -49,15 +63,52 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         let listener = tokio::net::TcpListener::bind(&args.bind)
             .await
             .with_context(|| format!("cannot listen on {}", args.bind))?;
+        // Every listener stops on the same signal; the HTTP server's end starts it.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let on_stop = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let mut listeners = tokio::task::JoinSet::new();
+        if let Some(addr) = &args.syslog_udp {
+            let socket = tokio::net::UdpSocket::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for syslog on udp {addr}"))?;
+            eprintln!("vigil receiving syslog on udp {}", socket.local_addr()?);
+            listeners.spawn(vigil_server::syslog::serve_udp(
+                socket,
+                state.clone(),
+                on_stop(stopped.clone()),
+            ));
+        }
+        if let Some(addr) = &args.syslog_tcp {
+            let tcp = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for syslog on tcp {addr}"))?;
+            eprintln!("vigil receiving syslog on tcp {}", tcp.local_addr()?);
+            listeners.spawn(vigil_server::syslog::serve_tcp(
+                tcp,
+                state.clone(),
+                on_stop(stopped.clone()),
+            ));
+        }
         eprintln!(
-            "vigil serving on http://{} (store {})",
+            "vigil serving on http://{} (store {}, {} rules)",
             listener.local_addr()?,
-            vigil_store::redacted(&target)
+            vigil_store::redacted(&target),
+            rules.loaded
         );
         vigil_server::serve(listener, state, shutdown()).await?;
-        eprintln!("vigil stopped");
+        let _ = stop.send(true);
+        while let Some(done) = listeners.join_next().await {
+            if let Ok(Err(e)) = done {
+                eprintln!("warning: syslog listener: {e}");
+            }
+        }
         anyhow::Ok(())
     })?;
+    // Everything accepted is stored; the worker hunts what is left, then stops.
+    worker.stop();
+    eprintln!("vigil stopped");
     Ok(Outcome::Clean)
 }
 
