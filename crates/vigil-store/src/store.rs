@@ -423,6 +423,13 @@ impl Store {
     /// Appends events (each a JSON document) from `source` in one transaction; their
     /// sequence numbers, in order. When this returns they are durable.
     pub fn append_events(&mut self, source: &str, events: &[Value]) -> Result<Vec<i64>> {
+        let events: Vec<(&str, &Value)> = events.iter().map(|e| (source, e)).collect();
+        self.append_sourced_events(&events)
+    }
+
+    /// Appends events, each with its source, in one transaction: all are stored or none.
+    /// Their sequence numbers, in order. When this returns they are durable.
+    pub fn append_sourced_events(&mut self, events: &[(&str, &Value)]) -> Result<Vec<i64>> {
         let at = now();
         self.transaction(Some("events"), |db| {
             let next = db
@@ -432,14 +439,14 @@ impl Store {
                 .unwrap_or(0)
                 + 1;
             let mut seqs = Vec::with_capacity(events.len());
-            for (i, event) in events.iter().enumerate() {
+            for (i, (source, event)) in events.iter().enumerate() {
                 let seq = next + i as i64;
                 db.execute(
                     "INSERT INTO events (seq, received_at, source, body) VALUES (?, ?, ?, ?)",
                     &[
                         seq.into(),
                         at.clone().into(),
-                        source.into(),
+                        (*source).into(),
                         json_of(event).into(),
                     ],
                 )?;
@@ -447,6 +454,16 @@ impl Store {
             }
             Ok(seqs)
         })
+    }
+
+    /// The sequence number of the newest stored event (0 when there is none).
+    pub fn last_event_seq(&mut self) -> Result<i64> {
+        Ok(self
+            .db
+            .query("SELECT MAX(seq) FROM events", &[])?
+            .first()
+            .map(|r| r[0].int())
+            .unwrap_or(0))
     }
 
     /// Events after `after` (a sequence number), oldest first: (seq, source, event).
@@ -653,6 +670,14 @@ impl Store {
             created_at: row[4].text_or_empty(),
             updated_at: row[5].text_or_empty(),
         })
+    }
+
+    /// Removes an incident (folded into another by re-correlation); whether it existed.
+    pub fn delete_incident(&mut self, id: &str) -> Result<bool> {
+        Ok(self
+            .db
+            .execute("DELETE FROM incidents WHERE id = ?", &[id.into()])?
+            > 0)
     }
 
     /// One incident.
