@@ -11,27 +11,39 @@
 //! | `POST /api/v1/auth/login`, `/auth/refresh` | no token needed (credentials) | | |
 //! | `GET /api/v1/incidents`, `GET /api/v1/incidents/{id}` | yes | yes | yes |
 //! | `PATCH /api/v1/incidents/{id}` (status, assignee, note) | no | yes | yes |
+//! | `GET /api/v1/detections`, `GET /api/v1/detections/{id}`, `GET /api/v1/ingest/status` | yes | yes | yes |
+//! | `POST /_bulk`, `/{index}/_bulk`, `/api/v1/ingest/bulk` (Elasticsearch bulk), `POST /services/collector[/event]`, `/api/v1/ingest/hec` (Splunk HEC) | no | yes | yes |
 //! | `GET`/`POST /api/v1/users`, `GET`/`POST /api/v1/api-keys`, `DELETE /api/v1/api-keys/{id}`, `GET /api/v1/audit/verify` | no | no | yes |
 //!
 //! Callers authenticate with `Authorization: Bearer <token>`: an access token from
 //! `/auth/login` (15 minutes; `/auth/refresh` trades a refresh token for a new one) or an
-//! API key `vk_<id>.<secret>` (shown once when created; only its hash is stored).
+//! API key `vk_<id>.<secret>` (shown once when created; only its hash is stored). Shippers
+//! may send the key as `Authorization: Splunk <key>` (HEC) or `Authorization: ApiKey
+//! <base64 of id:secret>` (Elasticsearch clients).
+//!
+//! Live ingestion ([`AppState::start_live`]) hunts what the bulk and HEC endpoints and the
+//! syslog listeners ([`syslog::serve_udp`], [`syslog::serve_tcp`]) store; see [`live`].
 
 mod auth;
 mod error;
+mod ingest;
+pub mod live;
+pub mod syslog;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use vigil_store::{CaseStatus, CaseUpdate, IncidentQuery, IncidentSort, Store};
+use vigil_store::{CaseStatus, CaseUpdate, DetectionQuery, IncidentQuery, IncidentSort, Store};
 
 pub use auth::{Principal, Role, Tokens, hash_password};
 pub use error::ApiError;
+pub use live::{LiveOptions, LiveWorker};
 
 /// What every request shares: the store and the token keys.
 #[derive(Clone)]
@@ -43,6 +55,8 @@ struct Inner {
     store: Mutex<Store>,
     tokens: Tokens,
     metrics: Metrics,
+    /// Live ingestion, once started.
+    live: OnceLock<Arc<live::Live>>,
 }
 
 /// Counters `/metrics` shows (Prometheus text format).
@@ -63,8 +77,25 @@ impl AppState {
                 store: Mutex::new(store),
                 tokens: Tokens::new(secret)?,
                 metrics: Metrics::default(),
+                live: OnceLock::new(),
             }),
         })
+    }
+
+    /// Starts live ingestion: the ingestion endpoints and syslog listeners store events
+    /// and a worker hunts them with `engine`. Call once; stop the returned worker after
+    /// the server and the listeners stopped, so it hunts everything they stored.
+    pub fn start_live(
+        &self,
+        engine: Arc<vigil_engine::Engine>,
+        options: LiveOptions,
+    ) -> Result<LiveWorker, ApiError> {
+        if self.inner.live.get().is_some() {
+            return Err(ApiError::internal("live ingestion started twice"));
+        }
+        let (live, worker) = live::start(self.inner.clone(), engine, options)?;
+        let _ = self.inner.live.set(live);
+        Ok(worker)
     }
 
     /// Runs `work` on the store off the async threads.
@@ -135,6 +166,19 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/incidents/{id}",
             get(get_incident).patch(update_incident),
         )
+        .route("/api/v1/detections", get(list_detections))
+        .route("/api/v1/detections/{id}", get(get_detection))
+        .route("/api/v1/ingest/status", get(ingest::status))
+        .merge(
+            Router::new()
+                .route("/_bulk", post(ingest::bulk))
+                .route("/{index}/_bulk", post(ingest::bulk))
+                .route("/api/v1/ingest/bulk", post(ingest::bulk))
+                .route("/services/collector", post(ingest::hec))
+                .route("/services/collector/event", post(ingest::hec))
+                .route("/api/v1/ingest/hec", post(ingest::hec))
+                .layer(DefaultBodyLimit::max(ingest::MAX_BODY)),
+        )
         .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/v1/api-keys", get(list_keys).post(create_key))
         .route("/api/v1/api-keys/{id}", delete(revoke_key))
@@ -199,6 +243,9 @@ async fn metrics(
     text.push_str(&format!(
         "# HELP vigil_incidents Incidents in the store.\n# TYPE vigil_incidents gauge\nvigil_incidents {incidents}\n"
     ));
+    if let Some(live) = state.inner.live.get() {
+        live_metrics(live, &mut text);
+    }
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
@@ -206,6 +253,80 @@ async fn metrics(
         )],
         text,
     ))
+}
+
+/// The live pipeline's metrics.
+fn live_metrics(live: &live::Live, text: &mut String) {
+    use std::fmt::Write as _;
+    use std::sync::atomic::Ordering::Relaxed;
+    let _ = writeln!(
+        text,
+        "# HELP vigil_events_received_total Events stored, by how they came.\n# TYPE vigil_events_received_total counter"
+    );
+    for (i, via) in live::VIA_NAMES.iter().enumerate() {
+        let _ = writeln!(
+            text,
+            "vigil_events_received_total{{via=\"{via}\"}} {}",
+            live.events_in[i].load(Relaxed)
+        );
+    }
+    let batches = live.batches.load(Relaxed);
+    let seconds = live.batch_micros.load(Relaxed) as f64 / 1e6;
+    for (name, kind, help, value) in [
+        (
+            "vigil_queue_depth",
+            "gauge",
+            "Stored events not hunted yet.",
+            live.lag().to_string(),
+        ),
+        (
+            "vigil_ingest_refused_total",
+            "counter",
+            "Requests told to wait (429) because the queue was full.",
+            live.told_to_wait.load(Relaxed).to_string(),
+        ),
+        (
+            "vigil_syslog_udp_dropped_total",
+            "counter",
+            "Syslog datagrams dropped because the queue was full.",
+            live.udp_dropped.load(Relaxed).to_string(),
+        ),
+        (
+            "vigil_record_errors_total",
+            "counter",
+            "Received records no reader could read.",
+            live.record_errors.load(Relaxed).to_string(),
+        ),
+        (
+            "vigil_detections_total",
+            "counter",
+            "Detections found by live hunting.",
+            live.detections.load(Relaxed).to_string(),
+        ),
+        (
+            "vigil_incident_updates_total",
+            "counter",
+            "Incidents written (new or changed) by live hunting.",
+            live.incident_updates.load(Relaxed).to_string(),
+        ),
+        (
+            "vigil_hunt_batches_total",
+            "counter",
+            "Batches of events hunted.",
+            batches.to_string(),
+        ),
+        (
+            "vigil_hunt_batch_seconds_total",
+            "counter",
+            "Time spent hunting batches (with vigil_hunt_batches_total: the mean latency).",
+            format!("{seconds:.6}"),
+        ),
+    ] {
+        let _ = writeln!(
+            text,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
+    }
 }
 
 /// Headers on every answer: nothing is cached, sniffed, framed or allowed to load.
@@ -237,10 +358,8 @@ impl FromRequestParts<AppState> for Principal {
             .ok_or_else(|| ApiError::unauthorized("log in: send Authorization: Bearer <token>"))?
             .to_str()
             .map_err(|_| ApiError::unauthorized("the Authorization header is not text"))?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .ok_or_else(|| ApiError::unauthorized("expected Authorization: Bearer <token>"))?
-            .trim();
+        let token = credential(header)?;
+        let token = token.as_str();
         if let Some((id, secret)) = token
             .split_once('.')
             .filter(|(id, _)| id.starts_with("vk_"))
@@ -265,6 +384,33 @@ impl FromRequestParts<AppState> for Principal {
             actor: claims.sub,
             role: claims.role,
         })
+    }
+}
+
+/// The token of an `Authorization` header: `Bearer <token>`, `Splunk <API key>` (HEC
+/// senders) or `ApiKey <base64 of id:secret>` (Elasticsearch clients).
+fn credential(header: &str) -> Result<String, ApiError> {
+    let (scheme, value) = header
+        .split_once(' ')
+        .ok_or_else(|| ApiError::unauthorized("expected Authorization: Bearer <token>"))?;
+    let value = value.trim();
+    match scheme {
+        "Bearer" | "Splunk" => Ok(value.to_string()),
+        "ApiKey" => {
+            use base64::Engine as _;
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(value)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| ApiError::unauthorized("ApiKey: expected base64 of id:secret"))?;
+            let (id, secret) = decoded
+                .split_once(':')
+                .ok_or_else(|| ApiError::unauthorized("ApiKey: expected base64 of id:secret"))?;
+            Ok(format!("{id}.{secret}"))
+        }
+        _ => Err(ApiError::unauthorized(
+            "expected Authorization: Bearer <token> (or Splunk / ApiKey with an API key)",
+        )),
     }
 }
 
@@ -453,6 +599,72 @@ async fn update_incident(
         })
         .await?;
     Ok(Json(serde_json::to_value(incident).unwrap_or_default()))
+}
+
+#[derive(Deserialize, serde::Serialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DetectionParams {
+    rule: Option<String>,
+    host: Option<String>,
+    run: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+}
+
+/// Checks an RFC 3339 time given as a filter.
+fn time_param(name: &str, value: Option<&String>) -> Result<Option<String>, ApiError> {
+    value
+        .map(|v| {
+            v.parse::<jiff::Timestamp>()
+                .map(|t| t.to_string())
+                .map_err(|e| ApiError::bad_request(format!("{name}: not an RFC 3339 time: {e}")))
+        })
+        .transpose()
+}
+
+async fn list_detections(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(params): Query<DetectionParams>,
+) -> Result<Json<Value>, ApiError> {
+    who.require(Role::Viewer)?;
+    let query = DetectionQuery {
+        rule_id: params.rule.clone(),
+        host: params.host.clone(),
+        run_id: params.run.clone(),
+        since: time_param("since", params.since.as_ref())?,
+        until: time_param("until", params.until.as_ref())?,
+        limit: params.limit,
+        offset: params.offset.unwrap_or(0),
+    };
+    let detail = serde_json::to_value(&params).unwrap_or_default();
+    let page = state
+        .with_store(move |store| {
+            let page = store.detections(&query)?;
+            store.audit(&who.actor, "query", "detections", &detail)?;
+            Ok(page)
+        })
+        .await?;
+    Ok(Json(serde_json::to_value(page).unwrap_or_default()))
+}
+
+async fn get_detection(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    who.require(Role::Viewer)?;
+    let detection = state
+        .with_store(move |store| {
+            store.audit(&who.actor, "query", &id, &json!({}))?;
+            store
+                .detection(&id)?
+                .ok_or_else(|| ApiError::not_found(format!("no detection {id}")))
+        })
+        .await?;
+    Ok(Json(serde_json::to_value(detection).unwrap_or_default()))
 }
 
 /// An admin's listing of `target`, audited as a query.

@@ -1,0 +1,488 @@
+//! Live ingestion end to end, on real sockets: the EVTX and Linux corpus shipped through
+//! the Elasticsearch bulk endpoint, Splunk HEC and syslog over TCP and UDP give the same
+//! incidents as a hunt of the same files.
+#![allow(clippy::unwrap_used)] // Test code fails loudly; that is its job.
+
+mod client;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use vigil_engine::{Engine, Settings};
+use vigil_ingest::{Ingest, Plan, ReadOptions};
+use vigil_server::{AppState, LiveOptions, LiveWorker, ensure_admin};
+use vigil_store::Store;
+
+use client::{Client, post_raw};
+
+const PASSWORD: &str = "a long enough password";
+
+fn engine() -> Engine {
+    let (rules, report) = vigil_sigma::RuleSet::load(&vigil_sigma::builtin::sources(), None);
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    let detector = vigil_sigma::Detector::new(rules, vigil_sigma::Routing::builtin().unwrap());
+    Engine::new(
+        detector,
+        vigil_attack::Attack::embedded().unwrap(),
+        Settings::default(),
+    )
+    .unwrap()
+}
+
+/// Syslog dates carry no year; both sides read them in the same one.
+fn read_options() -> ReadOptions {
+    ReadOptions {
+        year: Some(2024),
+        ..ReadOptions::default()
+    }
+}
+
+/// What an incident is, whatever file or wire its detections came through.
+fn shape(incident: &Value) -> Value {
+    json!({
+        "title": incident["title"],
+        "score": incident["score"],
+        "severity": incident["severity"],
+        "first_seen": incident["first_seen"],
+        "last_seen": incident["last_seen"],
+        "detections": incident["detections"].as_array().map_or(0, Vec::len),
+        "hosts": incident["entities"]["hosts"],
+        "techniques": incident["techniques"].as_array().map(|t| t.iter().map(|t| t["id"].clone()).collect::<Vec<_>>()),
+    })
+}
+
+fn shapes(incidents: impl IntoIterator<Item = Value>) -> Vec<Value> {
+    let mut shapes: Vec<Value> = incidents.into_iter().map(|i| shape(&i)).collect();
+    shapes.sort_by_key(|s| s.to_string());
+    shapes
+}
+
+/// A server with live ingestion on loopback: HTTP and syslog over TCP and UDP.
+struct Running {
+    http: std::net::SocketAddr,
+    syslog_tcp: std::net::SocketAddr,
+    syslog_udp: std::net::SocketAddr,
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: tokio::task::JoinSet<()>,
+    worker: LiveWorker,
+}
+
+async fn start(db: &Path, engine: Arc<Engine>) -> Running {
+    let mut store = Store::open(db.to_str().unwrap()).unwrap();
+    ensure_admin(&mut store, Some(PASSWORD)).unwrap();
+    let state = AppState::new(store, b"a test secret of at least 32 bytes!").unwrap();
+    let worker = state
+        .start_live(
+            engine,
+            LiveOptions {
+                read: read_options(),
+                // Small batches: incidents are folded many times as detections arrive.
+                batch: 400,
+                ..LiveOptions::default()
+            },
+        )
+        .unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let on_stop = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addrs = (
+        http.local_addr().unwrap(),
+        tcp.local_addr().unwrap(),
+        udp.local_addr().unwrap(),
+    );
+    let mut tasks = tokio::task::JoinSet::new();
+    let s = state.clone();
+    let o = on_stop(stopped.clone());
+    tasks.spawn(async move { vigil_server::serve(http, s, o).await.unwrap() });
+    let s = state.clone();
+    let o = on_stop(stopped.clone());
+    tasks.spawn(async move { vigil_server::syslog::serve_tcp(tcp, s, o).await.unwrap() });
+    let o = on_stop(stopped.clone());
+    tasks.spawn(async move {
+        vigil_server::syslog::serve_udp(udp, state, o)
+            .await
+            .unwrap()
+    });
+    Running {
+        http: addrs.0,
+        syslog_tcp: addrs.1,
+        syslog_udp: addrs.2,
+        stop,
+        tasks,
+        worker,
+    }
+}
+
+impl Running {
+    async fn shut(mut self) {
+        let _ = self.stop.send(true);
+        while self.tasks.join_next().await.is_some() {}
+        tokio::task::spawn_blocking(move || self.worker.stop())
+            .await
+            .unwrap();
+    }
+}
+
+/// Every record of the EVTX files under `dir`, as `evtx_dump` JSON (what a shipper of
+/// Windows events as JSON sends).
+fn evtx_documents(dir: &Path) -> Vec<Value> {
+    let mut files = vigil_test_support::files_with_extension(dir, "evtx");
+    files.sort();
+    let mut documents = Vec::new();
+    for file in files {
+        let mut parser = evtx::EvtxParser::from_path(&file).unwrap();
+        for record in parser.records_json_value() {
+            documents.push(record.unwrap().data);
+        }
+    }
+    documents
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Waits until the worker has hunted everything stored.
+async fn caught_up(client: &Client) -> Value {
+    for _ in 0..1200 {
+        let (status, body) = client.get("/api/v1/ingest/status").await;
+        assert_eq!(status, 200, "{body}");
+        if body["lag"] == 0 && body["replayed"] == true && body["stored"].as_i64() > Some(0) {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("live hunting did not catch up in two minutes");
+}
+
+async fn all_incidents(client: &Client) -> Vec<Value> {
+    let (status, page) = client.get("/api/v1/incidents?limit=1000").await;
+    assert_eq!(status, 200, "{page}");
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["incident"].clone())
+        .collect()
+}
+
+fn corpus() -> Option<(PathBuf, PathBuf, PathBuf)> {
+    let evtx = vigil_test_support::corpus_path("evtx/Credential Access")?;
+    let auth = vigil_test_support::corpus_path("logs/linux-auth-sshd")?;
+    Some((
+        evtx,
+        auth.join("loghub_OpenSSH_2k.log"),
+        auth.join("loghub_Linux_2k_messages.log"),
+    ))
+}
+
+#[test]
+fn shipped_over_bulk_hec_and_syslog_the_corpus_gives_the_incidents_of_a_hunt() {
+    let Some((evtx_dir, openssh, linux)) = corpus() else {
+        return;
+    };
+    let engine = Arc::new(engine());
+    let plan = Plan::new(&[evtx_dir.clone(), openssh.clone(), linux.clone()]);
+    let hunted = engine.hunt(&Ingest::new(read_options()), plan, |_| {});
+    let expected = engine.fold(hunted.detections).unwrap();
+    let expected = shapes(
+        expected
+            .incidents
+            .iter()
+            .map(|i| serde_json::to_value(i).unwrap()),
+    );
+    assert!(expected.len() >= 5, "{expected:#?}");
+
+    let documents = evtx_documents(&evtx_dir);
+    let openssh = lines(&openssh);
+    let linux = lines(&linux);
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let server = start(&dir.path().join("vigil.db"), engine.clone()).await;
+        let admin = Client::login(server.http, "admin", PASSWORD).await;
+        let key = admin.api_key("shipper", "analyst").await;
+
+        // Windows events: Elasticsearch bulk, 250 documents a request, as Winlogbeat does.
+        let shipper = Client::with_token(server.http, &key);
+        let mut shipped = 0;
+        for chunk in documents.chunks(250) {
+            let mut body = String::new();
+            for doc in chunk {
+                body.push_str("{\"index\":{\"_index\":\"winlogbeat-8\"}}\n");
+                body.push_str(&doc.to_string());
+                body.push('\n');
+            }
+            let (status, answer) = shipper.post_ndjson("/_bulk", body).await;
+            assert_eq!(status, 200, "{answer}");
+            assert_eq!(answer["errors"], false, "{answer}");
+            assert_eq!(answer["items"].as_array().unwrap().len(), chunk.len());
+            shipped += chunk.len();
+        }
+
+        // OpenSSH: syslog over TCP, octet-counted frames as rsyslog sends them.
+        let mut tcp = tokio::net::TcpStream::connect(server.syslog_tcp)
+            .await
+            .unwrap();
+        let mut framed = Vec::new();
+        for line in &openssh {
+            let message = format!("<38>{line}");
+            framed.extend_from_slice(format!("{} {message}", message.len()).as_bytes());
+        }
+        tokio::io::AsyncWriteExt::write_all(&mut tcp, &framed)
+            .await
+            .unwrap();
+        tokio::io::AsyncWriteExt::shutdown(&mut tcp).await.unwrap();
+        shipped += openssh.len();
+
+        // The Linux messages: half over Splunk HEC (string events), half over UDP.
+        let (hec, udp) = linux.split_at(linux.len() / 2);
+        let mut body = String::new();
+        for line in hec {
+            body.push_str(&json!({"event": line, "sourcetype": "linux_secure"}).to_string());
+        }
+        let (status, answer) = post_raw(
+            server.http,
+            "/services/collector/event",
+            &format!("Splunk {key}"),
+            body.into_bytes(),
+        )
+        .await;
+        assert_eq!(
+            (status, &answer),
+            (200, &json!({"text": "Success", "code": 0}))
+        );
+        shipped += hec.len();
+        let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        for (n, line) in udp.iter().enumerate() {
+            socket
+                .send_to(format!("<86>{line}").as_bytes(), server.syslog_udp)
+                .await
+                .unwrap();
+            // UDP has no flow control: a sender faster than the receiving socket's buffer
+            // loses datagrams. Pace them as a real sender's rate would.
+            if n % 50 == 49 {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+        }
+        shipped += udp.len();
+
+        let mut status = json!(null);
+        for _ in 0..100 {
+            status = caught_up(&admin).await;
+            if status["stored"].as_u64() == Some(shipped as u64) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let (_, metrics) = admin.get_text("/metrics").await;
+        assert_eq!(
+            status["stored"].as_u64(),
+            Some(shipped as u64),
+            "{status}\n{metrics}"
+        );
+
+        let served = shapes(all_incidents(&admin).await);
+        eprintln!(
+            "{} events shipped: {} incidents, as the hunt found",
+            shipped,
+            served.len()
+        );
+        assert_eq!(served, expected);
+
+        // Detections are listed with the event that matched.
+        let (code, page) = admin.get("/api/v1/detections?limit=5").await;
+        assert_eq!(code, 200, "{page}");
+        assert!(page["total"].as_u64().unwrap() >= expected.len() as u64);
+        let first = &page["items"][0];
+        assert!(
+            first["event"].is_object() || first["event"].is_string(),
+            "{first}"
+        );
+        let id = first["detection"]["id"].as_str().unwrap();
+        let (code, one) = admin.get(&format!("/api/v1/detections/{id}")).await;
+        assert_eq!(code, 200, "{one}");
+        assert_eq!(one["detection"]["id"], id);
+
+        // The metrics count what came in by each way.
+        let (code, text) = admin.get_text("/metrics").await;
+        assert_eq!(code, 200);
+        for via in ["bulk", "hec", "syslog_tcp", "syslog_udp"] {
+            assert!(
+                text.contains(&format!("vigil_events_received_total{{via=\"{via}\"}}")),
+                "{text}"
+            );
+        }
+        assert!(text.contains("vigil_queue_depth 0"), "{text}");
+        server.shut().await;
+    });
+}
+
+#[test]
+fn a_restart_hunts_the_stored_events_again_without_duplicating_anything() {
+    let Some((_, openssh, _)) = corpus() else {
+        return;
+    };
+    let engine = Arc::new(engine());
+    let lines = lines(&openssh);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.db");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let first = runtime.block_on(async {
+        let server = start(&db, engine.clone()).await;
+        let admin = Client::login(server.http, "admin", PASSWORD).await;
+        let key = admin.api_key("shipper", "analyst").await;
+        let mut body = String::new();
+        for line in &lines {
+            body.push_str(&json!({"event": line}).to_string());
+        }
+        let (status, _) = post_raw(
+            server.http,
+            "/services/collector",
+            &format!("Splunk {key}"),
+            body.into_bytes(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        caught_up(&admin).await;
+        let incidents = all_incidents(&admin).await;
+        let (_, detections) = admin.get("/api/v1/detections?limit=1").await;
+        // An analyst's work on an incident must survive the restart.
+        let id = incidents[0]["id"].as_str().unwrap().to_string();
+        let (code, _) = admin
+            .patch(
+                &format!("/api/v1/incidents/{id}"),
+                json!({"status": "investigating", "note": "looking"}),
+            )
+            .await;
+        assert_eq!(code, 200);
+        server.shut().await;
+        (incidents, detections["total"].clone(), id)
+    });
+    let (incidents, detections, worked) = first;
+    assert!(!incidents.is_empty());
+
+    runtime.block_on(async {
+        let server = start(&db, engine.clone()).await;
+        let admin = Client::login(server.http, "admin", PASSWORD).await;
+        caught_up(&admin).await;
+        let again = all_incidents(&admin).await;
+        let ids = |list: &[Value]| {
+            list.iter()
+                .map(|i| (i["id"].as_str().unwrap().to_string(), shape(i)))
+                .collect::<BTreeMap<_, _>>()
+        };
+        assert_eq!(ids(&again), ids(&incidents));
+        let (_, page) = admin.get("/api/v1/detections?limit=1").await;
+        assert_eq!(page["total"], detections);
+        let (_, incident) = admin.get(&format!("/api/v1/incidents/{worked}")).await;
+        assert_eq!(incident["status"], "investigating", "{incident}");
+        assert_eq!(incident["notes"][0]["text"], "looking");
+        server.shut().await;
+    });
+}
+
+#[test]
+fn bad_and_unauthorised_shipments_are_refused_clearly() {
+    let engine = Arc::new(engine());
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let server = start(&dir.path().join("vigil.db"), engine).await;
+        let admin = Client::login(server.http, "admin", PASSWORD).await;
+        let viewer = admin.api_key("dashboard", "viewer").await;
+        let key = admin.api_key("shipper", "analyst").await;
+
+        let (status, _) =
+            post_raw(server.http, "/_bulk", "", b"{\"index\":{}}\n{}\n".to_vec()).await;
+        assert_eq!(status, 401);
+        let (status, _) = post_raw(
+            server.http,
+            "/_bulk",
+            &format!("Bearer {viewer}"),
+            b"{\"index\":{}}\n{}\n".to_vec(),
+        )
+        .await;
+        assert_eq!(status, 403);
+        let (status, answer) = post_raw(
+            server.http,
+            "/_bulk",
+            &format!("Bearer {key}"),
+            b"{\"index\":{}}\n{}\nnot json\n".to_vec(),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("bulk line 3"),
+            "{answer}"
+        );
+        let (status, answer) = post_raw(
+            server.http,
+            "/services/collector/event",
+            &format!("Splunk {key}"),
+            b"{\"time\": 1}".to_vec(),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(answer["code"], 12, "{answer}");
+        // Elasticsearch clients send an API key as base64 of id:secret.
+        let (id, secret) = key.split_once('.').unwrap();
+        let encoded = base64_of(&format!("{id}:{secret}"));
+        let (status, answer) = post_raw(
+            server.http,
+            "/logs/_bulk",
+            &format!("ApiKey {encoded}"),
+            b"{\"create\":{}}\n{\"message\":\"x\"}\n".to_vec(),
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["items"][0]["create"]["_index"], "logs");
+        server.shut().await;
+    });
+}
+
+fn base64_of(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
