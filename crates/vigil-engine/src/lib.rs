@@ -27,6 +27,12 @@ pub enum Error {
     /// The built-in correlation data did not load.
     #[error("correlation settings: {0}")]
     Correlate(#[from] vigil_correlate::Error),
+    /// The built-in rule pack or log-source routing did not load.
+    #[error("the built-in rules: {0}")]
+    Rules(String),
+    /// The embedded ATT&CK table did not load.
+    #[error("the embedded ATT&CK table: {0}")]
+    Attack(#[from] vigil_attack::Error),
 }
 
 /// How the engine keeps, suppresses, folds and scores.
@@ -90,6 +96,16 @@ impl Engine {
             mapper: OnceLock::new(),
             settings,
         })
+    }
+
+    /// An engine with the built-in rule pack and the embedded ATT&CK release.
+    pub fn builtin(settings: Settings) -> Result<Engine, Error> {
+        let (rules, report) = vigil_sigma::RuleSet::load(&vigil_sigma::builtin::sources(), None);
+        if let Some(failure) = report.failed.first() {
+            return Err(Error::Rules(format!("{failure:?}")));
+        }
+        let routing = vigil_sigma::Routing::builtin().map_err(|e| Error::Rules(e.to_string()))?;
+        Engine::new(Detector::new(rules, routing), Attack::embedded()?, settings)
     }
 
     /// The rules.

@@ -5,14 +5,7 @@ use vigil_engine::{Engine, Settings};
 use vigil_ingest::{Ingest, Input, Plan, ReadOptions};
 
 fn engine() -> Engine {
-    let (rules, _) = vigil_sigma::RuleSet::load(&vigil_sigma::builtin::sources(), None);
-    let detector = vigil_sigma::Detector::new(rules, vigil_sigma::Routing::builtin().unwrap());
-    Engine::new(
-        detector,
-        vigil_attack::Attack::embedded().unwrap(),
-        Settings::default(),
-    )
-    .unwrap()
+    Engine::builtin(Settings::default()).unwrap()
 }
 
 #[test]

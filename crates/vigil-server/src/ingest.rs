@@ -26,10 +26,16 @@ fn live(state: &AppState) -> Result<std::sync::Arc<Live>, ApiError> {
         .ok_or_else(|| ApiError::unavailable("live ingestion is not running on this server"))
 }
 
-/// 429 with `Retry-After` when the worker is too far behind.
-fn admit(live: &Live) -> Result<(), Response> {
+/// The live pipeline when the caller may ship (analyst or admin) and it has room; a 429
+/// answer with `Retry-After` (the `Err` inside) when the worker is too far behind.
+fn admit(
+    state: &AppState,
+    who: &Principal,
+) -> Result<Result<std::sync::Arc<Live>, Response>, ApiError> {
+    who.require(Role::Analyst)?;
+    let live = live(state)?;
     if !live.full() {
-        return Ok(());
+        return Ok(Ok(live));
     }
     live.told_to_wait
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -41,7 +47,7 @@ fn admit(live: &Live) -> Result<(), Response> {
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    Err(response)
+    Ok(Err(response))
 }
 
 /// Stores `events` in one transaction, then tells the worker.
@@ -92,11 +98,10 @@ pub(crate) async fn bulk(
     index: Option<Path<String>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    who.require(Role::Analyst)?;
-    let live = live(&state)?;
-    if let Err(wait) = admit(&live) {
-        return Ok(wait);
-    }
+    let live = match admit(&state, &who)? {
+        Ok(live) => live,
+        Err(wait) => return Ok(wait),
+    };
     let started = std::time::Instant::now();
     let default_index = index.map_or_else(|| "default".to_string(), |Path(i)| i);
     let (items, events) = read_bulk(&body, &default_index)?;
@@ -228,11 +233,10 @@ pub(crate) async fn hec(
     who: Principal,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    who.require(Role::Analyst)?;
-    let live = live(&state)?;
-    if let Err(wait) = admit(&live) {
-        return Ok(wait);
-    }
+    let live = match admit(&state, &who)? {
+        Ok(live) => live,
+        Err(wait) => return Ok(wait),
+    };
     let mut events = Vec::new();
     for (n, item) in serde_json::Deserializer::from_slice(&body)
         .into_iter::<Value>()

@@ -39,20 +39,10 @@ fn serve_answers_on_a_socket_and_stops_on_sigterm() {
         .call()
         .unwrap();
     assert_eq!(anonymous.status(), 401);
-    let mut login = agent
-        .post(format!("{address}/api/v1/auth/login"))
-        .header("content-type", "application/json")
-        .send(r#"{"username": "admin", "password": "a long enough password"}"#)
-        .unwrap();
-    assert_eq!(login.status(), 200);
-    let tokens: serde_json::Value =
-        serde_json::from_str(&login.body_mut().read_to_string().unwrap()).unwrap();
+    let token = login(&agent, &address);
     let mut incidents = agent
         .get(format!("{address}/api/v1/incidents"))
-        .header(
-            "authorization",
-            format!("Bearer {}", tokens["access_token"].as_str().unwrap()),
-        )
+        .header("authorization", token)
         .call()
         .unwrap();
     assert_eq!(incidents.status(), 200);

@@ -20,15 +20,7 @@ use client::{Client, post_raw};
 const PASSWORD: &str = "a long enough password";
 
 fn engine() -> Engine {
-    let (rules, report) = vigil_sigma::RuleSet::load(&vigil_sigma::builtin::sources(), None);
-    assert!(report.failed.is_empty(), "{:?}", report.failed);
-    let detector = vigil_sigma::Detector::new(rules, vigil_sigma::Routing::builtin().unwrap());
-    Engine::new(
-        detector,
-        vigil_attack::Attack::embedded().unwrap(),
-        Settings::default(),
-    )
-    .unwrap()
+    Engine::builtin(Settings::default()).unwrap()
 }
 
 /// Syslog dates carry no year; both sides read them in the same one.
