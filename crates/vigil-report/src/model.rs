@@ -100,7 +100,58 @@ pub fn build(run: &Run, attack: &Attack) -> Value {
     })
 }
 
+/// An incident with every field the templates read, of the right kind: an incident
+/// written by another tool (or an older vigil) may lack some, and a report of it must
+/// still render.
+fn with_defaults(incident: &Value) -> Value {
+    let mut out = incident.clone();
+    let defaults = [
+        ("title", json!("(untitled incident)")),
+        ("severity", json!("unknown")),
+        ("score", json!(0)),
+        ("confidence", json!(0.0)),
+        ("stage", json!({})),
+        ("entities", json!({})),
+        ("techniques", json!([])),
+        ("tactics", json!([])),
+        ("factors", json!([])),
+        ("detections", json!([])),
+    ];
+    for (field, default) in defaults {
+        if out.get(field).is_none_or(|v| !same_kind(v, &default)) {
+            out[field] = default;
+        }
+    }
+    for list in ["hosts", "users", "ips"] {
+        if !out["entities"][list].is_array() {
+            out["entities"][list] = json!([]);
+        }
+    }
+    if let Some(techniques) = out["techniques"].as_array_mut() {
+        for technique in techniques.iter_mut().filter(|t| t.is_object()) {
+            if !technique["confidence"].is_number() {
+                technique["confidence"] = json!(0.0);
+            }
+        }
+    }
+    out
+}
+
+/// Whether two values are of one JSON kind (any two numbers are).
+fn same_kind(a: &Value, b: &Value) -> bool {
+    matches!(
+        (a, b),
+        (Value::Null, Value::Null)
+            | (Value::Bool(_), Value::Bool(_))
+            | (Value::Number(_), Value::Number(_))
+            | (Value::String(_), Value::String(_))
+            | (Value::Array(_), Value::Array(_))
+            | (Value::Object(_), Value::Object(_))
+    )
+}
+
 fn enrich(incident: &Value, run: &Run, attack: &Attack, data: &RecommendationData) -> Value {
+    let incident = &with_defaults(incident);
     let mut out = incident.clone();
     let detections: Vec<&Value> = incident["detections"]
         .as_array()

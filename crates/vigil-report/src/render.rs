@@ -332,6 +332,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_incident_with_only_some_fields_renders_in_every_format() {
+        // As stored by another tool or an older vigil: no confidence, stage, factors,
+        // techniques; entities half there.
+        let incident = serde_json::json!({"id": "inc-1", "title": "Brute force", "score": 90,
+            "severity": "high", "entities": {"hosts": ["web01"]}, "detections": ["d-1"],
+            "techniques": [{"id": "T1110"}]});
+        let run = crate::Run::new(serde_json::json!({}), vec![incident], Vec::new());
+        let model = crate::build(&run, &vigil_attack::Attack::embedded().unwrap());
+        let templates = Templates::new(None).unwrap();
+        for renderer in renderers() {
+            let mut out = Vec::new();
+            renderer
+                .render(&model, &templates, &mut out)
+                .unwrap_or_else(|e| panic!("{}: {e}", renderer.name()));
+            // A timeline of no detection is empty (JSON Lines) or a header (CSV).
+            assert!(
+                !out.is_empty() || renderer.name() == "jsonl",
+                "{}",
+                renderer.name()
+            );
+        }
+    }
+
+    #[test]
     fn numbers_show_one_decimal_at_most() {
         assert_eq!(number(47.0), "47");
         assert_eq!(number(6.4), "6.4");
