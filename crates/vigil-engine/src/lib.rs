@@ -8,7 +8,7 @@
 //! 3. [`Engine::fold`]: identical detections once, suppressed ones set aside, the rest
 //!    folded into incidents by shared entities and time, scored and ranked.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use vigil_attack::{Attack, TextMapper};
 use vigil_correlate::{CorrelateOptions, Correlator};
@@ -76,8 +76,8 @@ pub struct Folded {
 /// Rules, taxonomy, ATT&CK and settings, loaded once.
 pub struct Engine {
     detector: Detector,
-    taxonomy: Taxonomy,
-    attack: Attack,
+    taxonomy: Arc<Taxonomy>,
+    attack: Arc<Attack>,
     /// Built on first need: most hunts never map a rule's text.
     mapper: OnceLock<TextMapper>,
     settings: Settings,
@@ -91,11 +91,23 @@ impl Engine {
         Correlator::new(&attack, CorrelateOptions::default())?;
         Ok(Engine {
             detector,
-            taxonomy: Taxonomy::builtin()?,
-            attack,
+            taxonomy: Arc::new(Taxonomy::builtin()?),
+            attack: Arc::new(attack),
             mapper: OnceLock::new(),
             settings,
         })
+    }
+
+    /// An engine with other rules and settings and this one's taxonomy and ATT&CK (the
+    /// server's, after rules or suppressions change).
+    pub fn with(&self, detector: Detector, settings: Settings) -> Engine {
+        Engine {
+            detector,
+            taxonomy: self.taxonomy.clone(),
+            attack: self.attack.clone(),
+            mapper: OnceLock::new(),
+            settings,
+        }
     }
 
     /// An engine with the built-in rule pack and the embedded ATT&CK release.
@@ -139,7 +151,7 @@ impl Engine {
     ) -> HuntReport {
         let mut report = vigil_detect::hunt(
             &self.detector,
-            &self.taxonomy,
+            self.taxonomy.as_ref(),
             ingest,
             plan,
             self.options(),
@@ -151,7 +163,7 @@ impl Engine {
 
     /// A hunt over inputs that arrive one by one; annotate what it returns.
     pub fn live(&self) -> LiveHunt<'_> {
-        LiveHunt::new(&self.detector, &self.taxonomy, self.options())
+        LiveHunt::new(&self.detector, self.taxonomy.as_ref(), self.options())
     }
 
     /// Sets every detection's ATT&CK techniques and tactics: its rule's tags, or its
@@ -164,6 +176,21 @@ impl Engine {
         };
         vigil_detect::RuleTechniques::new(&self.attack, Some(&text))
             .annotate(detections, self.detector.rules());
+    }
+
+    /// The ATT&CK coverage of the rules: each rule's techniques, counted per technique.
+    pub fn coverage(&self) -> vigil_attack::Coverage<'_> {
+        let text = |parts: &[(&str, f32)]| {
+            self.mapper
+                .get_or_init(|| TextMapper::new(&self.attack))
+                .map_parts(parts, 1)
+        };
+        let mut techniques = vigil_detect::RuleTechniques::new(&self.attack, Some(&text));
+        let mut coverage = vigil_attack::Coverage::new(&self.attack);
+        for rule in self.detector.rules().rules() {
+            coverage.add_mapping(&techniques.of(rule), &rule.title);
+        }
+        coverage
     }
 
     /// Removes identical and suppressed detections and folds the rest into ranked

@@ -216,6 +216,32 @@ impl RuleSet {
             .chain(self.correlations.iter().map(|c| &c.info))
     }
 
+    /// The rule set without the rules whose key (id, else title) `disabled` holds, and
+    /// how many were dropped. A correlation that counts a disabled rule no longer sees its
+    /// matches.
+    pub fn without(self, disabled: &std::collections::HashSet<String>) -> (Self, usize) {
+        let before = self.len();
+        let (compiled, infos) = self
+            .compiled
+            .into_iter()
+            .zip(self.infos)
+            .filter(|(_, info)| !disabled.contains(info.key()))
+            .unzip();
+        let correlations: Vec<CorrelationInfo> = self
+            .correlations
+            .into_iter()
+            .filter(|c| !disabled.contains(c.info.key()))
+            .collect();
+        let set = RuleSet {
+            compiled,
+            infos,
+            correlated: self.correlated,
+            correlations,
+        };
+        let dropped = before - set.len();
+        (set, dropped)
+    }
+
     /// How many rules are loaded.
     pub fn len(&self) -> usize {
         self.infos.len() + self.correlations.len()

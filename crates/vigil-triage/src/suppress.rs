@@ -192,6 +192,13 @@ impl Suppressions {
         self
     }
 
+    /// These rules followed by `other`'s (the server's stored suppressions after the
+    /// file given at start).
+    pub fn and(mut self, other: Suppressions) -> Suppressions {
+        self.rules.extend(other.rules);
+        self
+    }
+
     /// The rules as written.
     pub fn rules(&self) -> impl Iterator<Item = &SuppressRule> {
         self.rules.iter().map(|r| &r.written)
