@@ -78,6 +78,10 @@ pub(crate) struct ServeArgs {
     /// paused TCP reads, dropped UDP datagrams).
     #[arg(long, value_name = "N", default_value_t = 200_000)]
     pub(crate) max_lag: u64,
+    /// Requests per second each client (IP address) may make on average, with bursts of
+    /// four times as many; over it, 429 with Retry-After. 0: no limit.
+    #[arg(long, value_name = "N", default_value_t = 100.0)]
+    pub(crate) rate_limit: f64,
     /// The year of syslog dates that have none (default: guessed from the time they are
     /// hunted).
     #[arg(long, value_name = "YEAR")]

@@ -13,6 +13,9 @@
 //! | `PATCH /api/v1/incidents/{id}` (status, assignee, note) | no | yes | yes |
 //! | `GET /api/v1/detections`, `GET /api/v1/detections/{id}`, `GET /api/v1/ingest/status` | yes | yes | yes |
 //! | `POST /_bulk`, `/{index}/_bulk`, `/api/v1/ingest/bulk` (Elasticsearch bulk), `POST /services/collector[/event]`, `/api/v1/ingest/hec` (Splunk HEC) | no | yes | yes |
+//! | `GET /api/v1/incidents/{id}/report`, `GET /api/v1/report`, `GET /api/v1/coverage`, `GET /api/v1/coverage/detections`, `GET /api/v1/rules`, `GET /api/v1/suppressions`, `GET /api/v1/hunts`, `GET /api/v1/hunts/{id}`, `GET /api/v1/stream/incidents`, `/stream/hunts` (SSE), `/stream/detections` (WebSocket) | yes | yes | yes |
+//! | `POST /api/v1/rules`, `POST /api/v1/rules/lint`, `PATCH`/`DELETE /api/v1/rules/{id}`, `POST /api/v1/suppressions`, `DELETE /api/v1/suppressions/{id}`, `POST /api/v1/hunts`, `POST /api/v1/hunts/upload` | no | yes | yes |
+//! | `GET /api/v1/openapi.json` | no login needed | | |
 //! | `GET`/`POST /api/v1/users`, `GET`/`POST /api/v1/api-keys`, `DELETE /api/v1/api-keys/{id}`, `GET /api/v1/audit/verify` | no | no | yes |
 //!
 //! Callers authenticate with `Authorization: Bearer <token>`: an access token from
@@ -26,16 +29,21 @@
 
 mod auth;
 mod error;
+mod hunts;
 mod ingest;
+mod limit;
 pub mod live;
+mod openapi;
+mod reports;
+mod rules;
+mod stream;
 pub mod syslog;
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -43,7 +51,9 @@ use vigil_store::{CaseStatus, CaseUpdate, DetectionQuery, IncidentQuery, Inciden
 
 pub use auth::{Principal, Role, Tokens, hash_password};
 pub use error::ApiError;
+pub use limit::RateLimit;
 pub use live::{LiveOptions, LiveWorker};
+pub use rules::EngineSetup;
 
 /// What every request shares: the store and the token keys.
 #[derive(Clone)]
@@ -55,8 +65,16 @@ struct Inner {
     store: Mutex<Store>,
     tokens: Tokens,
     metrics: Metrics,
+    limiter: limit::Limiter,
+    feeds: stream::Feeds,
     /// Live ingestion, once started.
     live: OnceLock<Arc<live::Live>>,
+    /// What the server hunts with, once set, and what it was built from.
+    hunting: RwLock<Option<(Arc<EngineSetup>, Arc<vigil_engine::Engine>)>>,
+    /// Bumped each time the engine is replaced.
+    generation: AtomicU64,
+    /// How records are read, once live ingestion starts.
+    read: OnceLock<vigil_ingest::ReadOptions>,
 }
 
 /// Counters `/metrics` shows (Prometheus text format).
@@ -66,34 +84,114 @@ struct Metrics {
     responses: [std::sync::atomic::AtomicU64; 4],
     logins: std::sync::atomic::AtomicU64,
     failed_logins: std::sync::atomic::AtomicU64,
+    rate_limited: std::sync::atomic::AtomicU64,
 }
 
 impl AppState {
     /// A state over `store`, signing tokens with `secret` (keep it: tokens outlive
-    /// restarts only when the secret does).
+    /// restarts only when the secret does), with the default rate limit.
     pub fn new(store: Store, secret: &[u8]) -> Result<AppState, ApiError> {
+        AppState::with_rate_limit(store, secret, RateLimit::default())
+    }
+
+    /// [`AppState::new`] with `limit` per client.
+    pub fn with_rate_limit(
+        store: Store,
+        secret: &[u8],
+        limit: RateLimit,
+    ) -> Result<AppState, ApiError> {
         Ok(AppState {
             inner: Arc::new(Inner {
                 store: Mutex::new(store),
                 tokens: Tokens::new(secret)?,
                 metrics: Metrics::default(),
+                limiter: limit::Limiter::new(limit),
+                feeds: stream::Feeds::new(),
                 live: OnceLock::new(),
+                hunting: RwLock::new(None),
+                generation: AtomicU64::new(0),
+                read: OnceLock::new(),
             }),
         })
     }
 
-    /// Starts live ingestion: the ingestion endpoints and syslog listeners store events
-    /// and a worker hunts them with `engine`. Call once; stop the returned worker after
-    /// the server and the listeners stopped, so it hunts everything they stored.
-    pub fn start_live(
+    /// Loads the rules the server hunts with: `setup`'s, plus the rules and suppressions
+    /// stored through the API, mapped to `attack`. What the load reported (rules loaded,
+    /// rules that failed).
+    pub fn set_engine(
         &self,
-        engine: Arc<vigil_engine::Engine>,
-        options: LiveOptions,
-    ) -> Result<LiveWorker, ApiError> {
+        setup: EngineSetup,
+        attack: vigil_attack::Attack,
+    ) -> Result<vigil_sigma::LoadReport, ApiError> {
+        let (engine, report) = {
+            let mut store = self
+                .inner
+                .store
+                .lock()
+                .map_err(|_| ApiError::internal("the store's lock is poisoned"))?;
+            rules::build(&mut store, &setup, rules::Either::Attack(Box::new(attack)))?
+        };
+        if let Ok(mut hunting) = self.inner.hunting.write() {
+            *hunting = Some((Arc::new(setup), Arc::new(engine)));
+        }
+        self.inner
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(report)
+    }
+
+    /// The engine the server hunts with, once set.
+    pub fn engine(&self) -> Option<Arc<vigil_engine::Engine>> {
+        self.hunting().map(|(_, engine)| engine)
+    }
+
+    fn hunting(&self) -> Option<(Arc<EngineSetup>, Arc<vigil_engine::Engine>)> {
+        self.inner.hunting.read().ok()?.clone()
+    }
+
+    /// Replaces the engine (rules or suppressions changed).
+    fn replace_engine(&self, engine: Arc<vigil_engine::Engine>) {
+        if let Ok(mut hunting) = self.inner.hunting.write()
+            && let Some((_, current)) = hunting.as_mut()
+        {
+            *current = engine;
+        }
+        self.inner
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How records are read.
+    fn read_options(&self) -> vigil_ingest::ReadOptions {
+        self.inner.read.get().cloned().unwrap_or_default()
+    }
+
+    /// Runs `work` on the store on this thread (for blocking threads).
+    fn store_now<T>(
+        &self,
+        work: impl FnOnce(&mut Store) -> vigil_store::Result<T>,
+    ) -> vigil_store::Result<T> {
+        let mut store = self
+            .inner
+            .store
+            .lock()
+            .map_err(|_| vigil_store::Error::Invalid("the store's lock is poisoned".into()))?;
+        work(&mut store)
+    }
+
+    /// Starts live ingestion: the ingestion endpoints and syslog listeners store events
+    /// and a worker hunts them with the engine ([`AppState::set_engine`] first). Call
+    /// once; stop the returned worker after the server and the listeners stopped, so it
+    /// hunts everything they stored.
+    pub fn start_live(&self, options: LiveOptions) -> Result<LiveWorker, ApiError> {
         if self.inner.live.get().is_some() {
             return Err(ApiError::internal("live ingestion started twice"));
         }
-        let (live, worker) = live::start(self.inner.clone(), engine, options)?;
+        if self.engine().is_none() {
+            return Err(ApiError::internal("set the engine before live ingestion"));
+        }
+        let _ = self.inner.read.set(options.read.clone());
+        let (live, worker) = live::start(self.inner.clone(), options)?;
         let _ = self.inner.live.set(live);
         Ok(worker)
     }
@@ -128,9 +226,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// The first start: when there is no user, creates `admin` with `password`, or with a
@@ -155,34 +256,25 @@ pub fn ensure_admin(store: &mut Store, password: Option<&str>) -> Result<Option<
 
 /// The API's routes over `state`.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/refresh", post(refresh))
-        .route("/api/v1/incidents", get(list_incidents))
-        .route(
-            "/api/v1/incidents/{id}",
-            get(get_incident).patch(update_incident),
-        )
-        .route("/api/v1/detections", get(list_detections))
-        .route("/api/v1/detections/{id}", get(get_detection))
-        .route("/api/v1/ingest/status", get(ingest::status))
-        .merge(
-            Router::new()
-                .route("/_bulk", post(ingest::bulk))
-                .route("/{index}/_bulk", post(ingest::bulk))
-                .route("/api/v1/ingest/bulk", post(ingest::bulk))
-                .route("/services/collector", post(ingest::hec))
-                .route("/services/collector/event", post(ingest::hec))
-                .route("/api/v1/ingest/hec", post(ingest::hec))
-                .layer(DefaultBodyLimit::max(ingest::MAX_BODY)),
-        )
-        .route("/api/v1/users", get(list_users).post(create_user))
-        .route("/api/v1/api-keys", get(list_keys).post(create_key))
-        .route("/api/v1/api-keys/{id}", delete(revoke_key))
-        .route("/api/v1/audit/verify", get(verify_audit))
+    // One table gives the routes and the OpenAPI document (see `openapi.rs`).
+    let mut routes: std::collections::BTreeMap<&str, axum::routing::MethodRouter<AppState>> =
+        std::collections::BTreeMap::new();
+    for endpoint in openapi::endpoints() {
+        let handler = match routes.remove(endpoint.path) {
+            Some(other) => other.merge(endpoint.handler),
+            None => endpoint.handler,
+        };
+        routes.insert(endpoint.path, handler);
+    }
+    let mut router = Router::new();
+    for (path, handler) in routes {
+        router = router.route(path, handler);
+    }
+    router
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limit::rate_limit,
+        ))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::map_response_with_state(
             state.clone(),
@@ -236,6 +328,10 @@ async fn metrics(
         "vigil_logins_total{{result=\"ok\"}} {}\nvigil_logins_total{{result=\"failed\"}} {}\n",
         m.logins.load(Relaxed),
         m.failed_logins.load(Relaxed)
+    ));
+    text.push_str(&format!(
+        "# HELP vigil_rate_limited_total Requests refused by the per-client rate limit.\n# TYPE vigil_rate_limited_total counter\nvigil_rate_limited_total {}\n",
+        m.rate_limited.load(Relaxed)
     ));
     text.push_str(&format!(
         "# HELP vigil_events_stored Events in the store.\n# TYPE vigil_events_stored gauge\nvigil_events_stored {events}\n"
@@ -352,13 +448,30 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("log in: send Authorization: Bearer <token>"))?
-            .to_str()
-            .map_err(|_| ApiError::unauthorized("the Authorization header is not text"))?;
-        let token = credential(header)?;
+        let token =
+            match parts.headers.get(axum::http::header::AUTHORIZATION) {
+                Some(header) => credential(header.to_str().map_err(|_| {
+                    ApiError::unauthorized("the Authorization header is not text")
+                })?)?,
+                // Browsers cannot set headers on EventSource and WebSocket requests.
+                None if parts.uri.path().starts_with("/api/v1/stream/") => parts
+                    .uri
+                    .query()
+                    .into_iter()
+                    .flat_map(|q| q.split('&'))
+                    .find_map(|pair| pair.strip_prefix("access_token="))
+                    .map(str::to_string)
+                    .ok_or_else(|| {
+                        ApiError::unauthorized(
+                            "log in: send Authorization: Bearer <token> or ?access_token=",
+                        )
+                    })?,
+                None => {
+                    return Err(ApiError::unauthorized(
+                        "log in: send Authorization: Bearer <token>",
+                    ));
+                }
+            };
         let token = token.as_str();
         if let Some((id, secret)) = token
             .split_once('.')
@@ -418,9 +531,11 @@ async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct Login {
+    /// The user's name.
     username: String,
+    /// The user's password.
     password: String,
 }
 
@@ -466,8 +581,9 @@ fn tokens_for(state: &AppState, user: &str, role: Role) -> Result<Json<Value>, A
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct Refresh {
+    /// A refresh token from `/auth/login`.
     refresh_token: String,
 }
 
@@ -489,15 +605,23 @@ async fn refresh(
     tokens_for(&state, &claims.sub, role)
 }
 
-#[derive(Deserialize, serde::Serialize, Default)]
+#[derive(Deserialize, serde::Serialize, Default, schemars::JsonSchema)]
 struct IncidentParams {
+    /// Only this case status: open, investigating, resolved, false_positive.
     status: Option<String>,
+    /// Only this severity: critical, high, medium, low.
     severity: Option<String>,
+    /// Only scores at least this.
     min_score: Option<i64>,
+    /// Only incidents involving this host.
     host: Option<String>,
+    /// Only titles containing this (case-insensitive).
     q: Option<String>,
+    /// score (default), last_seen or first_seen.
     sort: Option<String>,
+    /// At most this many (default 50, at most 1,000).
     limit: Option<u64>,
+    /// Skip this many.
     offset: Option<u64>,
 }
 
@@ -558,13 +682,16 @@ async fn get_incident(
     Ok(Json(serde_json::to_value(incident).unwrap_or_default()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CasePatch {
+    /// open, investigating, resolved or false_positive.
     status: Option<String>,
     /// `null` clears the assignee; absent leaves it.
     #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<String>")]
     assignee: Option<Option<String>>,
+    /// A note to append (at most 10,000 bytes).
     note: Option<String>,
 }
 
@@ -601,20 +728,27 @@ async fn update_incident(
     Ok(Json(serde_json::to_value(incident).unwrap_or_default()))
 }
 
-#[derive(Deserialize, serde::Serialize, Default)]
+#[derive(Deserialize, serde::Serialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct DetectionParams {
+    /// Only this rule's detections (its id).
     rule: Option<String>,
+    /// Only this host's.
     host: Option<String>,
+    /// Only this hunt run's (`live` for live hunting).
     run: Option<String>,
+    /// Only at or after this time (RFC 3339).
     since: Option<String>,
+    /// Only before this time (RFC 3339).
     until: Option<String>,
+    /// At most this many (default 100, at most 1,000).
     limit: Option<u64>,
+    /// Skip this many.
     offset: Option<u64>,
 }
 
 /// Checks an RFC 3339 time given as a filter.
-fn time_param(name: &str, value: Option<&String>) -> Result<Option<String>, ApiError> {
+pub(crate) fn time_param(name: &str, value: Option<&String>) -> Result<Option<String>, ApiError> {
     value
         .map(|v| {
             v.parse::<jiff::Timestamp>()
@@ -691,11 +825,14 @@ async fn list_users(
     admin_list(&state, who, "users", Store::users).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct NewUser {
+    /// 1 to 64 letters, digits, `.`, `_`, `-`, `@`.
     name: String,
+    /// admin, analyst or viewer.
     role: String,
+    /// At least 12 characters.
     password: String,
 }
 
@@ -741,10 +878,12 @@ async fn list_keys(State(state): State<AppState>, who: Principal) -> Result<Json
     admin_list(&state, who, "api-keys", Store::api_keys).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct NewKey {
+    /// What the key is for.
     name: String,
+    /// admin, analyst or viewer.
     role: String,
 }
 

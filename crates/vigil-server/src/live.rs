@@ -153,7 +153,6 @@ impl Drop for LiveWorker {
 /// Starts the worker over `inner`'s store.
 pub(crate) fn start(
     inner: Arc<Inner>,
-    engine: Arc<Engine>,
     options: LiveOptions,
 ) -> Result<(Arc<Live>, LiveWorker), vigil_store::Error> {
     let (last, identity) = {
@@ -179,7 +178,6 @@ pub(crate) fn start(
     let worker = Worker {
         inner,
         live: live.clone(),
-        engine,
         options,
         replay_until: last,
         identity,
@@ -204,7 +202,6 @@ fn poisoned() -> vigil_store::Error {
 struct Worker {
     inner: Arc<Inner>,
     live: Arc<Live>,
-    engine: Arc<Engine>,
     options: LiveOptions,
     /// Incidents are written only once events up to this one are hunted again.
     replay_until: i64,
@@ -212,67 +209,88 @@ struct Worker {
 }
 
 impl Worker {
+    /// The engine now and its generation.
+    fn engine(&self) -> Option<(u64, Arc<Engine>)> {
+        let generation = self.inner.generation.load(Relaxed);
+        let hunting = self.inner.hunting.read().ok()?;
+        hunting
+            .as_ref()
+            .map(|(_, engine)| (generation, engine.clone()))
+    }
+
     fn run(mut self) {
-        let engine = self.engine.clone();
         let ingest = Ingest::new(ReadOptions {
             threads: 1,
             ..self.options.read.clone()
         });
-        let mut hunt = engine.live();
         let mut kept: Vec<Detection> = Vec::new();
         let mut cursor = 0;
-        loop {
-            let batch = match self.store(|s| s.events(cursor, self.options.batch)) {
-                Ok(batch) => batch,
-                Err(e) => {
-                    tracing::error!(error = %e, "live hunting cannot read events; retrying");
+        // A new engine (rules or suppressions changed) starts a new live hunt at the next
+        // batch; what was hunted keeps its detections.
+        while let Some((generation, engine)) = self.engine() {
+            // New suppressions apply to the incidents at once.
+            if !kept.is_empty()
+                && self.live.replayed.load(Relaxed)
+                && let Err(e) = self.write_incidents(&engine, &kept)
+            {
+                tracing::error!(error = %e, "live hunting cannot store its incidents");
+            }
+            let mut hunt = engine.live();
+            loop {
+                if self.inner.generation.load(Relaxed) != generation {
+                    break;
+                }
+                let batch = match self.store(|s| s.events(cursor, self.options.batch)) {
+                    Ok(batch) => batch,
+                    Err(e) => {
+                        tracing::error!(error = %e, "live hunting cannot read events; retrying");
+                        std::thread::sleep(Duration::from_secs(1));
+                        continue;
+                    }
+                };
+                let Some(last) = batch.last().map(|(seq, _, _)| *seq) else {
+                    if self.live.stop.load(Relaxed) {
+                        return;
+                    }
+                    self.live.wait(Duration::from_millis(500));
+                    continue;
+                };
+                let started = Instant::now();
+                let mut found = Vec::new();
+                for group in groups(&batch) {
+                    let name = group.source.to_string();
+                    let input = Input::from_bytes(name.as_str(), group.text)
+                        .with_modified(Some(jiff::Timestamp::now()));
+                    let live = &self.live;
+                    hunt.read(&ingest, input, |error| {
+                        live.record_errors.fetch_add(1, Relaxed);
+                        tracing::warn!(source = %name, %error, "a record could not be read");
+                    });
+                    let mut new = hunt.take();
+                    engine.annotate(&mut new);
+                    for detection in new {
+                        let evidence = (detection.source.record as usize)
+                            .checked_sub(1)
+                            .and_then(|i| group.rows.get(i))
+                            .map(|&row| batch[row].2.clone());
+                        found.push((detection, evidence));
+                    }
+                }
+                if let Err(e) = self.publish(&engine, found, &mut kept, last) {
+                    tracing::error!(error = %e, "live hunting cannot store its results; retrying");
                     std::thread::sleep(Duration::from_secs(1));
+                    // Nothing of the batch is counted as hunted: it is read again.
+                    // Detections already stored stay once.
                     continue;
                 }
-            };
-            let Some(last) = batch.last().map(|(seq, _, _)| *seq) else {
-                if self.live.stop.load(Relaxed) {
-                    return;
-                }
-                self.live.wait(Duration::from_millis(500));
-                continue;
-            };
-            let started = Instant::now();
-            let mut found = Vec::new();
-            for group in groups(&batch) {
-                let name = group.source.to_string();
-                let input = Input::from_bytes(name.as_str(), group.text)
-                    .with_modified(Some(jiff::Timestamp::now()));
-                let live = &self.live;
-                hunt.read(&ingest, input, |error| {
-                    live.record_errors.fetch_add(1, Relaxed);
-                    tracing::warn!(source = %name, %error, "a record could not be read");
-                });
-                let mut new = hunt.take();
-                engine.annotate(&mut new);
-                for detection in new {
-                    let evidence = (detection.source.record as usize)
-                        .checked_sub(1)
-                        .and_then(|i| group.rows.get(i))
-                        .map(|&row| batch[row].2.clone());
-                    found.push((detection, evidence));
-                }
+                cursor = last;
+                self.live.hunted.store(last, Relaxed);
+                self.live.batches.fetch_add(1, Relaxed);
+                self.live.batch_micros.fetch_add(
+                    u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                    Relaxed,
+                );
             }
-            if let Err(e) = self.publish(found, &mut kept, last) {
-                tracing::error!(error = %e, "live hunting cannot store its results; retrying");
-                std::thread::sleep(Duration::from_secs(1));
-                // Nothing of the batch is counted as hunted: it is read again. Detections
-                // already stored stay once; the hunt's own state has them, so only
-                // incidents are recomputed.
-                continue;
-            }
-            cursor = last;
-            self.live.hunted.store(last, Relaxed);
-            self.live.batches.fetch_add(1, Relaxed);
-            self.live.batch_micros.fetch_add(
-                u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-                Relaxed,
-            );
         }
     }
 
@@ -287,6 +305,7 @@ impl Worker {
     /// Stores new detections and, once replay is over, the incidents that changed.
     fn publish(
         &mut self,
+        engine: &Engine,
         found: Vec<(Detection, Option<Value>)>,
         kept: &mut Vec<Detection>,
         last: i64,
@@ -300,6 +319,9 @@ impl Worker {
                 .store(|s| s.put_detections(Some("live"), &rows))
                 .map_err(|e| e.to_string())?;
             self.live.detections.fetch_add(added, Relaxed);
+            for (detection, _) in &rows {
+                let _ = self.inner.feeds.detections.send(detection.clone());
+            }
             kept.extend(found.into_iter().map(|(d, _)| d));
         }
         let replaying = last < self.replay_until;
@@ -307,7 +329,14 @@ impl Worker {
         if replaying || (rows.is_empty() && !caught_up_now) {
             return Ok(());
         }
-        let folded = self.engine.fold(kept.clone()).map_err(|e| e.to_string())?;
+        self.write_incidents(engine, kept)?;
+        self.live.replayed.store(true, Relaxed);
+        Ok(())
+    }
+
+    /// Folds every detection kept into incidents and writes those that changed.
+    fn write_incidents(&mut self, engine: &Engine, kept: &[Detection]) -> Result<(), String> {
+        let folded = engine.fold(kept.to_vec()).map_err(|e| e.to_string())?;
         let (upserts, retired) = self.identity.assign(&folded.incidents);
         self.store(|s| {
             s.upsert_incidents(&upserts)?;
@@ -326,21 +355,34 @@ impl Worker {
         self.live
             .incident_updates
             .fetch_add(upserts.len() as u64, Relaxed);
-        self.live.replayed.store(true, Relaxed);
+        for id in retired {
+            let _ = self
+                .inner
+                .feeds
+                .incidents
+                .send(("merged".into(), serde_json::json!({"id": id})));
+        }
+        for incident in upserts {
+            let _ = self
+                .inner
+                .feeds
+                .incidents
+                .send(("incident".into(), incident));
+        }
         Ok(())
     }
 }
 
 /// Consecutive events of one source, as one input: a JSON document per line, or the
 /// text of a line-based record.
-struct Group<'b> {
-    source: &'b str,
-    text: Vec<u8>,
+pub(crate) struct Group<'b> {
+    pub(crate) source: &'b str,
+    pub(crate) text: Vec<u8>,
     /// The position in the batch of each line's event.
-    rows: Vec<usize>,
+    pub(crate) rows: Vec<usize>,
 }
 
-fn groups(batch: &[(i64, String, Value)]) -> Vec<Group<'_>> {
+pub(crate) fn groups(batch: &[(i64, String, Value)]) -> Vec<Group<'_>> {
     let mut groups: Vec<Group<'_>> = Vec::new();
     for (row, (_, source, body)) in batch.iter().enumerate() {
         if groups.last().is_none_or(|g| g.source != source) {

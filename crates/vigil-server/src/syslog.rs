@@ -2,8 +2,8 @@
 //! frames, `LEN SP MSG`, or one message per line), RFC 3164 and RFC 5424 alike: the
 //! messages are stored as lines of text and read by the same syslog readers as files.
 //!
-//! Messages are stored in batches (at most [`BATCH`] messages or [`LINGER`] after the
-//! first one). Syslog has no acknowledgement: what a TCP sender wrote but vigil had not
+//! Messages are stored in batches (at most 2,000 messages, or 50 ms after the first
+//! one). Syslog has no acknowledgement: what a TCP sender wrote but vigil had not
 //! stored yet when it died is lost, as with any syslog receiver. When the live worker is
 //! too far behind, TCP connections stop being read (the sender's window fills and it
 //! waits) and UDP datagrams are dropped and counted.

@@ -103,20 +103,35 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
     Ok(outcome)
 }
 
-/// The engine the options ask for: rules given (else installed) plus the built-in pack,
-/// ATT&CK, suppression and triage settings. Rules that fail to load are warned about
-/// (at most `show` of them); the load report is returned.
-pub(crate) fn engine(
-    global: &GlobalArgs,
-    args: &EngineArgs,
-    show: usize,
-) -> anyhow::Result<(vigil_engine::Engine, vigil_sigma::LoadReport)> {
+/// What the options ask the engine to be built from: rule sources (given, else installed,
+/// plus the built-in pack), placeholders, settings, ATT&CK.
+pub(crate) struct Setup {
+    pub(crate) sources: Vec<vigil_sigma::RuleSource>,
+    pub(crate) placeholders: Option<vigil_sigma::Placeholders>,
+    pub(crate) settings: vigil_engine::Settings,
+    pub(crate) attack: vigil_attack::Attack,
+}
+
+/// Reads the engine options; settings that can be wrong fail here, before any work.
+pub(crate) fn setup(args: &EngineArgs) -> anyhow::Result<Setup> {
     let min_level: Level = args.min_level.parse().map_err(UsageError)?;
     let (suppressions, triage) = triage_settings(args)?;
     let window_secs = parse_duration(&args.window)?;
-    let sources = rule_sources(&args.rules, args.no_builtin);
-    let placeholders = placeholders(args.placeholders.as_deref())?;
-    let (rules, report) = RuleSet::load(&sources, placeholders.as_ref());
+    Ok(Setup {
+        sources: rule_sources(&args.rules, args.no_builtin),
+        placeholders: placeholders(args.placeholders.as_deref())?,
+        settings: vigil_engine::Settings {
+            min_level,
+            suppressions,
+            triage,
+            window_secs,
+        },
+        attack: super::attack::load(&args.attack)?,
+    })
+}
+
+/// Warns of rules that failed to load (at most `show` of them).
+pub(crate) fn warn_rules(global: &GlobalArgs, report: &vigil_sigma::LoadReport, show: usize) {
     if !global.quiet && !report.failed.is_empty() {
         for failure in report.failed.iter().take(show) {
             say!("warning: rule {}", describe(failure));
@@ -126,26 +141,33 @@ pub(crate) fn engine(
             report.failed.len()
         );
     }
+}
+
+/// The engine the options ask for. Rules that fail to load are warned about (at most
+/// `show` of them); the load report is returned.
+pub(crate) fn engine(
+    global: &GlobalArgs,
+    args: &EngineArgs,
+    show: usize,
+) -> anyhow::Result<(vigil_engine::Engine, vigil_sigma::LoadReport)> {
+    let setup = setup(args)?;
+    let (rules, report) = RuleSet::load(&setup.sources, setup.placeholders.as_ref());
+    warn_rules(global, &report, show);
     if rules.is_empty() {
-        return Err(UsageError(
-            "no rules to hunt with: give --rules DIR, run `vigil rules update`, or drop --no-builtin"
-                .to_string(),
-        )
-        .into());
+        return Err(no_rules());
     }
     let detector = Detector::new(rules, Routing::builtin()?);
-    let attack = super::attack::load(&args.attack)?;
-    let engine = vigil_engine::Engine::new(
-        detector,
-        attack,
-        vigil_engine::Settings {
-            min_level,
-            suppressions,
-            triage,
-            window_secs,
-        },
-    )?;
+    let engine = vigil_engine::Engine::new(detector, setup.attack, setup.settings)?;
     Ok((engine, report))
+}
+
+/// The error when no rule loaded.
+pub(crate) fn no_rules() -> anyhow::Error {
+    UsageError(
+        "no rules to hunt with: give --rules DIR, run `vigil rules update`, or drop --no-builtin"
+            .to_string(),
+    )
+    .into()
 }
 
 /// The suppression rules and triage settings `--suppressions` and `--triage` name (or

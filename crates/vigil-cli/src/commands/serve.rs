@@ -41,21 +41,34 @@ pub(crate) fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<Outcom
             "first start: created user \"admin\" with password {generated} (shown this once; set VIGIL_ADMIN_PASSWORD before the first start to choose it)"
         );
     }
-    let state = vigil_server::AppState::new(store, &token_secret(&dir)?)?;
+    let limit = vigil_server::RateLimit {
+        per_second: args.rate_limit,
+        burst: (args.rate_limit * 4.0).max(1.0),
+    };
+    let state = vigil_server::AppState::with_rate_limit(store, &token_secret(&dir)?, limit)?;
     let read = vigil_ingest::ReadOptions {
         year: args.year,
         timezone: super::parse::time_zone(&args.timezone)?,
         ..vigil_ingest::ReadOptions::default()
     };
-    let (engine, rules) = super::hunt::engine(global, &args.engine, 20)?;
-    let worker = state.start_live(
-        std::sync::Arc::new(engine),
-        vigil_server::LiveOptions {
-            read,
-            max_lag: args.max_lag,
-            ..vigil_server::LiveOptions::default()
+    let setup = super::hunt::setup(&args.engine)?;
+    let rules = state.set_engine(
+        vigil_server::EngineSetup {
+            rules: setup.sources,
+            placeholders: setup.placeholders,
+            settings: setup.settings,
         },
+        setup.attack,
     )?;
+    super::hunt::warn_rules(global, &rules, 20);
+    if rules.loaded == 0 {
+        return Err(super::hunt::no_rules());
+    }
+    let worker = state.start_live(vigil_server::LiveOptions {
+        read,
+        max_lag: args.max_lag,
+        ..vigil_server::LiveOptions::default()
+    })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

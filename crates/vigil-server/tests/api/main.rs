@@ -14,10 +14,32 @@ use vigil_store::Store;
 const SECRET: &[u8] = b"a test secret of at least 32 bytes!";
 const PASSWORD: &str = "a long enough password";
 
+/// A Sigma rule to upload.
+const RULE: &str = "title: Test rule uploaded through the API
+id: 0e5a3c7e-1d2b-4c4f-9a51-3f6f0b8d9c11
+status: test
+logsource:
+    product: linux
+    service: sshd
+detection:
+    selection:
+        - 'Invalid user'
+    condition: selection
+level: low
+";
+
+/// A suppression entry to add.
+const SUPPRESSION: &str = "[[suppress]]
+rule = \"0e5a3c7e-1d2b-4c4f-9a51-3f6f0b8d9c11\"
+reason = \"lab noise\"
+owner = \"soc\"
+";
+
 struct Server {
     app: Router,
     _dir: tempfile::TempDir,
     db: std::path::PathBuf,
+    _worker: vigil_server::LiveWorker,
 }
 
 fn server() -> Server {
@@ -42,10 +64,21 @@ fn server() -> Server {
                    "entities": {"hosts": ["fw"], "users": [], "ips": []}, "detections": []}),
         ])
         .unwrap();
+    let state = AppState::new(store, SECRET).unwrap();
+    state
+        .set_engine(
+            vigil_server::EngineSetup::builtin(),
+            vigil_attack::Attack::embedded().unwrap(),
+        )
+        .unwrap();
+    let worker = state
+        .start_live(vigil_server::LiveOptions::default())
+        .unwrap();
     Server {
-        app: app(AppState::new(store, SECRET).unwrap()),
+        app: app(state),
         _dir: dir,
         db,
+        _worker: worker,
     }
 }
 
@@ -61,6 +94,10 @@ async fn call(
         request = request.header("authorization", format!("Bearer {token}"));
     }
     let request = match body {
+        // A string is sent as it is (NDJSON, YAML, TOML, a log file).
+        Some(Value::String(text)) => request
+            .header("content-type", "text/plain")
+            .body(Body::from(text)),
         Some(body) => request
             .header("content-type", "application/json")
             .body(Body::from(body.to_string())),
@@ -166,6 +203,148 @@ async fn every_endpoint_for_every_role() {
             None,
             "admin",
             StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/detections",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/detections/d-nope",
+            None,
+            "viewer",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::GET,
+            "/api/v1/ingest/status",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/_bulk",
+            Some(Value::String(
+                "{\"index\":{\"_index\":\"t\"}}\n{\"message\":\"hello\"}\n".into(),
+            )),
+            "analyst",
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/services/collector/event",
+            Some(
+                json!({"event": "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186"}),
+            ),
+            "analyst",
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/incidents/inc-000000000001/report?format=md",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/report?format=json",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/coverage",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/coverage/detections",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (Method::GET, "/api/v1/rules", None, "viewer", StatusCode::OK),
+        (
+            Method::POST,
+            "/api/v1/rules/lint",
+            Some(Value::String(RULE.into())),
+            "analyst",
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/v1/rules",
+            Some(Value::String(RULE.into())),
+            "analyst",
+            StatusCode::CREATED,
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/rules/0e5a3c7e-1d2b-4c4f-9a51-3f6f0b8d9c11",
+            Some(json!({"enabled": false})),
+            "analyst",
+            StatusCode::OK,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/rules/not-a-rule",
+            None,
+            "analyst",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::GET,
+            "/api/v1/suppressions",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/v1/suppressions",
+            Some(Value::String(SUPPRESSION.into())),
+            "analyst",
+            StatusCode::CREATED,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/suppressions/sup-nope",
+            None,
+            "analyst",
+            StatusCode::NOT_FOUND,
+        ),
+        (Method::GET, "/api/v1/hunts", None, "viewer", StatusCode::OK),
+        (
+            Method::POST,
+            "/api/v1/hunts",
+            Some(json!({})),
+            "analyst",
+            StatusCode::ACCEPTED,
+        ),
+        (
+            Method::POST,
+            "/api/v1/hunts/upload?name=auth.log",
+            Some(Value::String(
+                "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186\n"
+                    .into(),
+            )),
+            "analyst",
+            StatusCode::ACCEPTED,
+        ),
+        (
+            Method::GET,
+            "/api/v1/hunts/run-nope",
+            None,
+            "viewer",
+            StatusCode::NOT_FOUND,
         ),
     ];
     for (method, path, body, least, allowed) in &matrix {
@@ -520,4 +699,73 @@ fn the_first_start_makes_an_admin_once() {
     let other = tempfile::tempdir().unwrap();
     let mut store = Store::open(other.path().join("vigil.db").to_str().unwrap()).unwrap();
     assert!(ensure_admin(&mut store, Some("short")).is_err());
+}
+
+#[tokio::test]
+async fn the_openapi_document_needs_no_login_and_lists_every_endpoint() {
+    let server = server();
+    let (status, document) =
+        call(&server.app, Method::GET, "/api/v1/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths = document["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/incidents",
+        "/api/v1/incidents/{id}/report",
+        "/api/v1/detections",
+        "/_bulk",
+        "/services/collector/event",
+        "/api/v1/rules/{id}",
+        "/api/v1/hunts/upload",
+        "/api/v1/stream/incidents",
+        "/api/v1/audit/verify",
+    ] {
+        assert!(paths.contains_key(path), "{path} is documented");
+    }
+    let login = &paths["/api/v1/auth/login"]["post"];
+    let schema = login["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        .as_str()
+        .unwrap();
+    let name = schema.rsplit('/').next().unwrap();
+    let login_schema = &document["components"]["schemas"][name];
+    assert_eq!(login_schema["required"], json!(["username", "password"]));
+}
+
+#[tokio::test]
+async fn a_client_over_its_rate_gets_429_and_others_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("vigil.db").to_str().unwrap()).unwrap();
+    let state = AppState::with_rate_limit(
+        store,
+        SECRET,
+        vigil_server::RateLimit {
+            per_second: 0.001,
+            burst: 3.0,
+        },
+    )
+    .unwrap();
+    let app = app(state);
+    let from =
+        |ip: [u8; 4]| {
+            let mut request = Request::builder()
+                .uri("/api/v1/incidents")
+                .body(Body::empty())
+                .unwrap();
+            request.extensions_mut().insert(axum::extract::ConnectInfo(
+                std::net::SocketAddr::from((ip, 40_000)),
+            ));
+            request
+        };
+    for _ in 0..3 {
+        let answer = app.clone().oneshot(from([192, 0, 2, 1])).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    }
+    let refused = app.clone().oneshot(from([192, 0, 2, 1])).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    let other = app.clone().oneshot(from([192, 0, 2, 2])).await.unwrap();
+    assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
+    // Health probes are never limited.
+    let (status, _) = call(&app, Method::GET, "/healthz", None, None).await;
+    assert_eq!(status, StatusCode::OK);
 }

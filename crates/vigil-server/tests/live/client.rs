@@ -85,6 +85,49 @@ impl Client {
         }
     }
 
+    pub(crate) fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// POSTs text (YAML, TOML).
+    pub(crate) async fn post_text(&self, path: &str, body: &str) -> (u16, Value) {
+        let (status, text) = request(
+            self.addr,
+            "POST",
+            path,
+            &self.auth(),
+            "text/plain",
+            body.as_bytes(),
+        )
+        .await;
+        (status, json_of(&text))
+    }
+
+    /// Uploads `text` as a file to hunt and waits for the run to end; the run.
+    pub(crate) async fn hunt_upload(&self, name: &str, text: &str) -> Value {
+        let (status, text) = request(
+            self.addr,
+            "POST",
+            &format!("/api/v1/hunts/upload?name={name}"),
+            &self.auth(),
+            "application/octet-stream",
+            text.as_bytes(),
+        )
+        .await;
+        let run = json_of(&text);
+        assert_eq!(status, 202, "{run}");
+        let id = run["id"].as_str().unwrap().to_string();
+        for _ in 0..600 {
+            let (_, run) = self.get(&format!("/api/v1/hunts/{id}")).await;
+            if run["status"] == "done" || run["status"] == "failed" {
+                assert_eq!(run["status"], "done", "{run}");
+                return run;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("hunt run {id} did not end");
+    }
+
     fn auth(&self) -> String {
         format!("Bearer {}", self.token)
     }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use vigil_engine::{Engine, Settings};
 use vigil_ingest::{Ingest, Plan, ReadOptions};
-use vigil_server::{AppState, LiveOptions, LiveWorker, ensure_admin};
+use vigil_server::{AppState, EngineSetup, LiveOptions, LiveWorker, ensure_admin};
 use vigil_store::Store;
 
 use client::{Client, post_raw};
@@ -61,20 +61,23 @@ struct Running {
     worker: LiveWorker,
 }
 
-async fn start(db: &Path, engine: Arc<Engine>) -> Running {
+async fn start(db: &Path) -> Running {
     let mut store = Store::open(db.to_str().unwrap()).unwrap();
     ensure_admin(&mut store, Some(PASSWORD)).unwrap();
     let state = AppState::new(store, b"a test secret of at least 32 bytes!").unwrap();
-    let worker = state
-        .start_live(
-            engine,
-            LiveOptions {
-                read: read_options(),
-                // Small batches: incidents are folded many times as detections arrive.
-                batch: 400,
-                ..LiveOptions::default()
-            },
+    state
+        .set_engine(
+            EngineSetup::builtin(),
+            vigil_attack::Attack::embedded().unwrap(),
         )
+        .unwrap();
+    let worker = state
+        .start_live(LiveOptions {
+            read: read_options(),
+            // Small batches: incidents are folded many times as detections arrive.
+            batch: 400,
+            ..LiveOptions::default()
+        })
         .unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let on_stop = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
@@ -206,7 +209,7 @@ fn shipped_over_bulk_hec_and_syslog_the_corpus_gives_the_incidents_of_a_hunt() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let server = start(&dir.path().join("vigil.db"), engine.clone()).await;
+        let server = start(&dir.path().join("vigil.db")).await;
         let admin = Client::login(server.http, "admin", PASSWORD).await;
         let key = admin.api_key("shipper", "analyst").await;
 
@@ -330,7 +333,6 @@ fn a_restart_hunts_the_stored_events_again_without_duplicating_anything() {
     let Some((_, openssh, _)) = corpus() else {
         return;
     };
-    let engine = Arc::new(engine());
     let lines = lines(&openssh);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("vigil.db");
@@ -340,7 +342,7 @@ fn a_restart_hunts_the_stored_events_again_without_duplicating_anything() {
         .build()
         .unwrap();
     let first = runtime.block_on(async {
-        let server = start(&db, engine.clone()).await;
+        let server = start(&db).await;
         let admin = Client::login(server.http, "admin", PASSWORD).await;
         let key = admin.api_key("shipper", "analyst").await;
         let mut body = String::new();
@@ -374,7 +376,7 @@ fn a_restart_hunts_the_stored_events_again_without_duplicating_anything() {
     assert!(!incidents.is_empty());
 
     runtime.block_on(async {
-        let server = start(&db, engine.clone()).await;
+        let server = start(&db).await;
         let admin = Client::login(server.http, "admin", PASSWORD).await;
         caught_up(&admin).await;
         let again = all_incidents(&admin).await;
@@ -395,7 +397,6 @@ fn a_restart_hunts_the_stored_events_again_without_duplicating_anything() {
 
 #[test]
 fn bad_and_unauthorised_shipments_are_refused_clearly() {
-    let engine = Arc::new(engine());
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -403,7 +404,7 @@ fn bad_and_unauthorised_shipments_are_refused_clearly() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let server = start(&dir.path().join("vigil.db"), engine).await;
+        let server = start(&dir.path().join("vigil.db")).await;
         let admin = Client::login(server.http, "admin", PASSWORD).await;
         let viewer = admin.api_key("dashboard", "viewer").await;
         let key = admin.api_key("shipper", "analyst").await;
@@ -477,4 +478,182 @@ fn base64_of(text: &str) -> String {
         }
     }
     out
+}
+
+/// Reads from `stream` until `needle` appears in what was read (at most 30 seconds).
+async fn read_until(stream: &mut tokio::net::TcpStream, seen: &mut Vec<u8>, needle: &[u8]) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut buffer = [0u8; 8192];
+    while !seen.windows(needle.len()).any(|w| w == needle) {
+        let n =
+            tokio::time::timeout_at(deadline, tokio::io::AsyncReadExt::read(stream, &mut buffer))
+                .await
+                .expect("the stream carried it in time")
+                .unwrap();
+        assert!(n > 0, "the stream ended: {}", String::from_utf8_lossy(seen));
+        seen.extend_from_slice(&buffer[..n]);
+    }
+}
+
+/// The first WebSocket text frame in `bytes` (server frames are not masked).
+fn first_text_frame(bytes: &[u8]) -> Option<String> {
+    let (&first, rest) = bytes.split_first()?;
+    assert_eq!(first, 0x81, "a final text frame");
+    let (&len, rest) = rest.split_first()?;
+    let (len, rest) = match len {
+        126 => (
+            usize::from(u16::from_be_bytes([rest[0], rest[1]])),
+            &rest[2..],
+        ),
+        127 => (
+            usize::try_from(u64::from_be_bytes(rest[..8].try_into().ok()?)).ok()?,
+            &rest[8..],
+        ),
+        n => (usize::from(n), rest),
+    };
+    (rest.len() >= len).then(|| String::from_utf8_lossy(&rest[..len]).to_string())
+}
+
+#[test]
+fn streams_carry_incidents_and_detections_as_they_happen() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let server = start(&dir.path().join("vigil.db")).await;
+        let admin = Client::login(server.http, "admin", PASSWORD).await;
+        let key = admin.api_key("shipper", "analyst").await;
+        let token = admin.token().to_string();
+
+        // Without a token: refused.
+        let mut anonymous = tokio::net::TcpStream::connect(server.http).await.unwrap();
+        anonymous
+            .write_all(b"GET /api/v1/stream/incidents HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut seen = Vec::new();
+        read_until(&mut anonymous, &mut seen, b"\r\n\r\n").await;
+        assert!(seen.starts_with(b"HTTP/1.1 401"), "{}", String::from_utf8_lossy(&seen));
+
+        let mut sse = tokio::net::TcpStream::connect(server.http).await.unwrap();
+        sse.write_all(
+            format!("GET /api/v1/stream/incidents?access_token={token} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut sse_seen = Vec::new();
+        read_until(&mut sse, &mut sse_seen, b"\r\n\r\n").await;
+        let head = String::from_utf8_lossy(&sse_seen).to_lowercase();
+        assert!(head.starts_with("http/1.1 200") && head.contains("text/event-stream"), "{head}");
+
+        let mut ws = tokio::net::TcpStream::connect(server.http).await.unwrap();
+        ws.write_all(
+            format!(
+                "GET /api/v1/stream/detections?access_token={token} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut ws_seen = Vec::new();
+        read_until(&mut ws, &mut ws_seen, b"\r\n\r\n").await;
+        let head = String::from_utf8_lossy(&ws_seen).to_string();
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        // RFC 6455's example key and its answer.
+        assert!(head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{head}");
+        let after_head = ws_seen.split_at(head.find("\r\n\r\n").unwrap() + 4).1.to_vec();
+
+        // An SSH brute force arrives: a detection on the WebSocket, an incident on SSE.
+        let mut body = String::new();
+        for n in 0..12 {
+            body.push_str(
+                &json!({"event": format!("Dec 10 06:55:{:02} LabSZ sshd[24200]: Failed password for root from 173.234.31.186 port 38926 ssh2", 10 + n)})
+                    .to_string(),
+            );
+        }
+        let (status, _) = post_raw(server.http, "/services/collector/event", &format!("Splunk {key}"), body.into_bytes()).await;
+        assert_eq!(status, 200);
+
+        let mut frames = after_head;
+        while first_text_frame(&frames).is_none() {
+            let before = frames.len();
+            read_until(&mut ws, &mut frames, b"}").await;
+            assert!(frames.len() > before);
+        }
+        let detection: Value = serde_json::from_str(&first_text_frame(&frames).unwrap()).unwrap();
+        assert!(detection["rule_id"].is_string(), "{detection}");
+        assert_eq!(detection["host"], "LabSZ");
+
+        read_until(&mut sse, &mut sse_seen, b"event: incident").await;
+        read_until(&mut sse, &mut sse_seen, b"\n\n").await;
+        let text = String::from_utf8_lossy(&sse_seen).to_string();
+        let data = text
+            .split("event: incident")
+            .nth(1)
+            .and_then(|rest| rest.lines().find_map(|l| l.strip_prefix("data: ")))
+            .unwrap();
+        let incident: Value = serde_json::from_str(data).unwrap();
+        assert!(incident["id"].as_str().unwrap().starts_with("inc-"), "{incident}");
+        assert_eq!(incident["entities"]["hosts"][0], "labsz");
+        drop((sse, ws));
+        server.shut().await;
+    });
+}
+
+#[test]
+fn rules_suppressions_and_hunt_runs_change_what_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let server = start(&dir.path().join("vigil.db")).await;
+        let admin = Client::login(server.http, "admin", PASSWORD).await;
+        let line = "Dec 10 06:55:46 LabSZ sshd[24200]: Connection closed by 173.234.31.186 [preauth]";
+        let rule = "title: Closed preauth connections\nid: 5d0c1f4e-8a7b-4b61-9b0e-2f1d3c4b5a69\nstatus: test\nlogsource:\n    product: linux\n    service: sshd\ndetection:\n    selection:\n        - 'Connection closed by'\n    condition: selection\nlevel: medium\n";
+        // A hunt of an upload before the rule exists finds nothing of it.
+        let before = admin.hunt_upload("auth.log", line).await;
+        assert!(!before.to_string().contains("Closed preauth"), "{before}");
+
+        let (status, answer) = admin.post_text("/api/v1/rules", rule).await;
+        assert_eq!(status, 201, "{answer}");
+        let found = admin.hunt_upload("auth.log", line).await;
+        assert!(found.to_string().contains("Closed preauth connections"), "{found}");
+        assert_eq!(found["summary"]["detections"], 1, "{found}");
+
+        // A suppression of the rule: the next hunt keeps the detection out of incidents.
+        let (status, answer) = admin
+            .post_text(
+                "/api/v1/suppressions",
+                "[[suppress]]\nrule = \"5d0c1f4e-8a7b-4b61-9b0e-2f1d3c4b5a69\"\nreason = \"scanner noise\"\nowner = \"soc\"\n",
+            )
+            .await;
+        assert_eq!(status, 201, "{answer}");
+        let suppressed = admin.hunt_upload("auth.log", line).await;
+        assert_eq!(suppressed["summary"]["suppressed"], 1, "{suppressed}");
+        assert_eq!(suppressed["summary"]["incidents"], json!([]), "{suppressed}");
+
+        // Disabled, the rule no longer fires.
+        let (status, _) = admin
+            .patch("/api/v1/rules/5d0c1f4e-8a7b-4b61-9b0e-2f1d3c4b5a69", json!({"enabled": false}))
+            .await;
+        assert_eq!(status, 200);
+        let (_, rules) = admin.get("/api/v1/rules?q=closed").await;
+        assert_eq!(rules["items"][0]["enabled"], false, "{rules}");
+        let off = admin.hunt_upload("auth.log", line).await;
+        assert_eq!(off["summary"]["detections"], 0, "{off}");
+
+        // A broken rule is refused, naming why.
+        let (status, answer) = admin.post_text("/api/v1/rules", "title: x\ndetection: {}\n").await;
+        assert_eq!(status, 400, "{answer}");
+        assert!(answer["error"]["message"].as_str().unwrap().contains("does not load"), "{answer}");
+        server.shut().await;
+    });
 }
