@@ -35,6 +35,7 @@ mod lines;
 mod reader;
 mod walk;
 mod windows;
+pub mod wire;
 
 pub use error::{IngestError, RecordError, RecordErrorKind, Result};
 pub use ingest::{Ingest, InputInfo, InputSummary, detect, reader_named, readers};
