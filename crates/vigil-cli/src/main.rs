@@ -54,7 +54,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr; `VIGIL_LOG` overrides the level (`VIGIL_LOG=vigil_ingest=debug`).
+/// Logs go to stderr; `VIGIL_LOG` overrides the level (`VIGIL_LOG=vigil_ingest=debug`,
+/// `VIGIL_LOG=info` for the server's request log), `VIGIL_LOG_FORMAT=json` writes one JSON
+/// object a line with the request's span fields.
 fn init_logging(verbose: u8, quiet: bool) {
     let default = match (quiet, verbose) {
         (true, _) => "error",
@@ -64,10 +66,13 @@ fn init_logging(verbose: u8, quiet: bool) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_env("VIGIL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .init();
+        .with_target(false);
+    if std::env::var("VIGIL_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        logs.json().with_current_span(true).init();
+    } else {
+        logs.without_time().init();
+    }
 }

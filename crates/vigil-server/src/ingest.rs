@@ -10,6 +10,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use vigil_ingest::wire::{BulkItem, read_bulk, read_hec};
+
 use crate::live::{Live, Via};
 use crate::{ApiError, AppState, Principal, Role};
 
@@ -50,21 +52,33 @@ fn admit(
     Ok(Err(response))
 }
 
-/// Stores `events` in one transaction, then tells the worker.
+/// Stores `events` in one transaction, then tells the worker. A shipment by an
+/// authenticated caller (`who`) is audited: who, how, how many, which sequence numbers.
 pub(crate) async fn store(
     state: &AppState,
     live: &Live,
     via: Via,
     events: Vec<Sourced>,
+    who: Option<&Principal>,
 ) -> Result<Vec<i64>, ApiError> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
     let count = events.len();
+    let actor = who.map(|w| w.actor.clone());
     let seqs = state
         .with_store(move |store| {
             let refs: Vec<(&str, &Value)> = events.iter().map(|(s, v)| (s.as_str(), v)).collect();
-            Ok(store.append_sourced_events(&refs)?)
+            let seqs = store.append_sourced_events(&refs)?;
+            if let (Some(actor), Some(first), Some(last)) = (actor, seqs.first(), seqs.last()) {
+                store.audit(
+                    &actor,
+                    "ingest",
+                    crate::live::VIA_NAMES[via as usize],
+                    &serde_json::json!({"events": count, "first_seq": first, "last_seq": last}),
+                )?;
+            }
+            Ok(seqs)
         })
         .await?;
     if let Some(last) = seqs.last() {
@@ -75,19 +89,6 @@ pub(crate) async fn store(
 
 /// An event to store and its source (`bulk:<index>`, `hec:<sourcetype>`, `syslog:tcp`).
 pub(crate) type Sourced = (String, Value);
-
-/// One item of a bulk request, as read.
-enum BulkItem {
-    /// A document to store, in `index`.
-    Store { action: String, index: String },
-    /// An action vigil does not take (delete, update), or a document that is not an
-    /// object: answered with an error for this item only.
-    Refused {
-        action: String,
-        index: String,
-        reason: String,
-    },
-}
 
 /// `POST /_bulk`, `POST /{index}/_bulk`, `POST /api/v1/ingest/bulk`: Elasticsearch bulk
 /// NDJSON. `index` and `create` actions store the document that follows; `delete` and
@@ -104,13 +105,24 @@ pub(crate) async fn bulk(
     };
     let started = std::time::Instant::now();
     let default_index = index.map_or_else(|| "default".to_string(), |Path(i)| i);
-    let (items, events) = read_bulk(&body, &default_index)?;
-    let mut seqs = store(&state, &live, Via::Bulk, events).await?.into_iter();
+    let items = read_bulk(&body, &default_index).map_err(ApiError::bad_request)?;
+    let events = items
+        .iter()
+        .filter_map(|item| match item {
+            BulkItem::Document {
+                index, document, ..
+            } => Some((format!("bulk:{index}"), document.clone())),
+            BulkItem::Refused { .. } => None,
+        })
+        .collect();
+    let mut seqs = store(&state, &live, Via::Bulk, events, Some(&who))
+        .await?
+        .into_iter();
     let mut errors = false;
     let answers: Vec<Value> = items
         .into_iter()
         .map(|item| match item {
-            BulkItem::Store { action, index } => {
+            BulkItem::Document { action, index, .. } => {
                 let seq = seqs.next().unwrap_or_default();
                 json!({ action: {
                     "_index": index, "_id": seq.to_string(), "status": 201,
@@ -138,83 +150,6 @@ pub(crate) async fn bulk(
     .into_response())
 }
 
-/// Reads bulk NDJSON: the items in order and the documents to store (source
-/// `bulk:<index>`). A line that is not JSON where an action is expected fails the whole
-/// request, naming the line, as Elasticsearch does.
-fn read_bulk(body: &[u8], default_index: &str) -> Result<(Vec<BulkItem>, Vec<Sourced>), ApiError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|e| ApiError::bad_request(format!("the bulk body is not UTF-8: {e}")))?;
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let mut items = Vec::new();
-    let mut events = Vec::new();
-    while let Some((n, line)) = lines.next() {
-        let action: Value = serde_json::from_str(line).map_err(|e| {
-            ApiError::bad_request(format!("bulk line {}: not a JSON action: {e}", n + 1))
-        })?;
-        let Some((name, meta)) = action
-            .as_object()
-            .filter(|o| o.len() == 1)
-            .and_then(|o| o.iter().next())
-        else {
-            return Err(ApiError::bad_request(format!(
-                "bulk line {}: an action is an object with one key (index, create, update, delete)",
-                n + 1
-            )));
-        };
-        let index = meta["_index"].as_str().unwrap_or(default_index).to_string();
-        let action = name.clone();
-        match action.as_str() {
-            "index" | "create" => {
-                let Some((m, doc)) = lines.next() else {
-                    return Err(ApiError::bad_request(format!(
-                        "bulk line {}: the {action} action has no document after it",
-                        n + 1
-                    )));
-                };
-                match serde_json::from_str::<Value>(doc) {
-                    Ok(doc @ Value::Object(_)) => {
-                        events.push((format!("bulk:{index}"), doc));
-                        items.push(BulkItem::Store { action, index });
-                    }
-                    Ok(_) => items.push(BulkItem::Refused {
-                        action,
-                        index,
-                        reason: format!("bulk line {}: a document is a JSON object", m + 1),
-                    }),
-                    Err(e) => items.push(BulkItem::Refused {
-                        action,
-                        index,
-                        reason: format!("bulk line {}: the document is not JSON: {e}", m + 1),
-                    }),
-                }
-            }
-            "update" | "delete" => {
-                if action == "update" {
-                    lines.next();
-                }
-                items.push(BulkItem::Refused {
-                    reason: format!(
-                        "bulk line {}: vigil keeps events as received; {action} is not supported",
-                        n + 1
-                    ),
-                    action,
-                    index,
-                });
-            }
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "bulk line {}: unknown action {other:?} (index, create, update, delete)",
-                    n + 1
-                )));
-            }
-        }
-    }
-    Ok((items, events))
-}
-
 /// A Splunk HEC answer: `{"text", "code"}` with the status Splunk uses.
 fn hec_answer(status: StatusCode, code: u32, text: &str, event: Option<usize>) -> Response {
     let mut body = json!({"text": text, "code": code});
@@ -237,56 +172,21 @@ pub(crate) async fn hec(
         Ok(live) => live,
         Err(wait) => return Ok(wait),
     };
-    let mut events = Vec::new();
-    for (n, item) in serde_json::Deserializer::from_slice(&body)
-        .into_iter::<Value>()
-        .enumerate()
-    {
-        let item = match item {
-            Ok(item) => item,
-            Err(e) => {
-                return Ok(hec_answer(
-                    StatusCode::BAD_REQUEST,
-                    6,
-                    &format!("Invalid data format: {e}"),
-                    Some(n),
-                ));
-            }
-        };
-        let event = match item.get("event") {
-            None => {
-                return Ok(hec_answer(
-                    StatusCode::BAD_REQUEST,
-                    12,
-                    "Event field is required",
-                    Some(n),
-                ));
-            }
-            Some(Value::String(s)) if s.trim().is_empty() => {
-                return Ok(hec_answer(
-                    StatusCode::BAD_REQUEST,
-                    13,
-                    "Event field cannot be blank",
-                    Some(n),
-                ));
-            }
-            Some(event @ (Value::String(_) | Value::Object(_))) => event.clone(),
-            Some(_) => {
-                return Ok(hec_answer(
-                    StatusCode::BAD_REQUEST,
-                    6,
-                    "Invalid data format: event is a string or an object",
-                    Some(n),
-                ));
-            }
-        };
-        let kind = item["sourcetype"].as_str().unwrap_or("event");
-        events.push((format!("hec:{kind}"), event));
-    }
-    if events.is_empty() {
-        return Ok(hec_answer(StatusCode::BAD_REQUEST, 5, "No data", None));
-    }
-    store(&state, &live, Via::Hec, events).await?;
+    let events = match read_hec(&body) {
+        Ok(events) => events
+            .into_iter()
+            .map(|(kind, event)| (format!("hec:{kind}"), event))
+            .collect(),
+        Err(e) => {
+            return Ok(hec_answer(
+                StatusCode::BAD_REQUEST,
+                e.code,
+                &e.text,
+                e.event,
+            ));
+        }
+    };
+    store(&state, &live, Via::Hec, events, Some(&who)).await?;
     Ok(hec_answer(StatusCode::OK, 0, "Success", None))
 }
 
@@ -297,55 +197,4 @@ pub(crate) async fn status(
 ) -> Result<Json<Value>, ApiError> {
     who.require(Role::Viewer)?;
     Ok(Json(live(&state)?.status()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bulk_items_answer_in_order_and_only_objects_are_stored() {
-        let body = concat!(
-            "{\"index\":{\"_index\":\"winlogbeat\"}}\n{\"a\":1}\n",
-            "{\"create\":{}}\n{\"b\":2}\n",
-            "{\"delete\":{\"_id\":\"1\"}}\n",
-            "{\"update\":{\"_id\":\"1\"}}\n{\"doc\":{}}\n",
-            "{\"index\":{}}\n[1]\n",
-            "\n"
-        );
-        let (items, events) = read_bulk(body.as_bytes(), "logs").unwrap();
-        assert_eq!(items.len(), 5);
-        assert_eq!(
-            events,
-            vec![
-                ("bulk:winlogbeat".to_string(), json!({"a": 1})),
-                ("bulk:logs".to_string(), json!({"b": 2}))
-            ]
-        );
-        let refused: Vec<&str> = items
-            .iter()
-            .filter_map(|i| match i {
-                BulkItem::Refused { reason, .. } => Some(reason.as_str()),
-                BulkItem::Store { .. } => None,
-            })
-            .collect();
-        assert_eq!(refused.len(), 3);
-        assert!(refused[2].contains("line 9"), "{}", refused[2]);
-    }
-
-    #[test]
-    fn a_broken_action_line_fails_the_request_naming_the_line() {
-        let error = read_bulk(b"{\"index\":{}}\n{}\nnot json\n", "x")
-            .err()
-            .unwrap();
-        assert!(error.message.contains("bulk line 3"), "{}", error.message);
-        let error = read_bulk(b"{\"index\":{}}\n", "x").err().unwrap();
-        assert!(error.message.contains("no document"), "{}", error.message);
-        let error = read_bulk(b"{\"upsert\":{}}\n", "x").err().unwrap();
-        assert!(
-            error.message.contains("unknown action"),
-            "{}",
-            error.message
-        );
-    }
 }

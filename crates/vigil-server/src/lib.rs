@@ -85,6 +85,9 @@ struct Metrics {
     logins: std::sync::atomic::AtomicU64,
     failed_logins: std::sync::atomic::AtomicU64,
     rate_limited: std::sync::atomic::AtomicU64,
+    /// Answers by latency bucket (see `LATENCY_BUCKETS`; the last: slower than all).
+    latency: [std::sync::atomic::AtomicU64; 11],
+    latency_micros: std::sync::atomic::AtomicU64,
 }
 
 impl AppState {
@@ -276,19 +279,45 @@ pub fn app(state: AppState) -> Router {
             limit::rate_limit,
         ))
         .layer(axum::middleware::map_response(security_headers))
-        .layer(axum::middleware::map_response_with_state(
+        .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            count_response,
+            log_request,
         ))
         .with_state(state)
 }
 
-async fn count_response(
+/// Upper bounds (seconds) of the request latency histogram's buckets.
+const LATENCY_BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+
+/// A span per request (id, method, path: never the query, which may carry a token), an
+/// `answered` log line with status and milliseconds, and the answer counted and timed.
+async fn log_request(
     State(state): State<AppState>,
-    response: axum::response::Response,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let class = (response.status().as_u16() / 100).clamp(2, 5) as usize - 2;
-    state.inner.metrics.responses[class].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    use std::sync::atomic::Ordering::Relaxed;
+    use tracing::Instrument;
+    static IDS: AtomicU64 = AtomicU64::new(1);
+    let started = std::time::Instant::now();
+    let span = tracing::info_span!(
+        "request",
+        id = IDS.fetch_add(1, Relaxed),
+        method = %request.method(),
+        path = %request.uri().path(),
+    );
+    let response = next.run(request).instrument(span.clone()).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let status = response.status().as_u16();
+    span.in_scope(|| tracing::info!(status, ms = elapsed * 1000.0, "answered"));
+    let m = &state.inner.metrics;
+    m.responses[(status / 100).clamp(2, 5) as usize - 2].fetch_add(1, Relaxed);
+    let bucket = LATENCY_BUCKETS
+        .iter()
+        .position(|le| elapsed <= *le)
+        .unwrap_or(LATENCY_BUCKETS.len());
+    m.latency[bucket].fetch_add(1, Relaxed);
+    m.latency_micros.fetch_add((elapsed * 1e6) as u64, Relaxed);
     response
 }
 
@@ -321,6 +350,21 @@ async fn metrics(
             m.responses[i].load(Relaxed)
         ));
     }
+    text.push_str("# HELP vigil_http_request_duration_seconds Time to answer a request.\n# TYPE vigil_http_request_duration_seconds histogram\n");
+    let mut cumulative = 0;
+    for (i, count) in m.latency.iter().enumerate() {
+        cumulative += count.load(Relaxed);
+        let le = LATENCY_BUCKETS
+            .get(i)
+            .map_or_else(|| "+Inf".to_string(), |b| b.to_string());
+        text.push_str(&format!(
+            "vigil_http_request_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}\n"
+        ));
+    }
+    text.push_str(&format!(
+        "vigil_http_request_duration_seconds_sum {:.6}\nvigil_http_request_duration_seconds_count {cumulative}\n",
+        m.latency_micros.load(Relaxed) as f64 / 1e6
+    ));
     text.push_str(
         "# HELP vigil_logins_total Logins by result.\n# TYPE vigil_logins_total counter\n",
     );

@@ -12,8 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use vigil_ingest::wire::SyslogFramer;
 
 use crate::AppState;
 use crate::live::{Live, Via};
@@ -44,7 +45,7 @@ async fn flush(state: &AppState, live: &Live, via: Via, pending: &mut Vec<Value>
     };
     let events: Vec<(String, Value)> = pending.drain(..).map(|m| (source.to_string(), m)).collect();
     loop {
-        match crate::ingest::store(state, live, via, events.clone()).await {
+        match crate::ingest::store(state, live, via, events.clone(), None).await {
             Ok(_) => return,
             Err(e) => {
                 tracing::error!(error = %e.message, "syslog: cannot store messages; retrying");
@@ -144,16 +145,16 @@ pub async fn serve_tcp(
     Ok(())
 }
 
-/// One TCP sender: frames until it closes (or the server stops), stored in batches.
+/// One TCP sender: messages until it closes (or the server stops), stored in batches.
 async fn connection(
-    stream: TcpStream,
+    mut stream: TcpStream,
     state: &AppState,
     live: &Live,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let mut reader = BufReader::with_capacity(256 * 1024, stream);
+    let mut framer = SyslogFramer::new(MAX_MESSAGE);
+    let mut buffer = vec![0u8; 256 * 1024];
     let mut pending = Vec::new();
-    let mut frame = Vec::new();
     let result = loop {
         while live.full() {
             flush(state, live, Via::SyslogTcp, &mut pending).await;
@@ -165,129 +166,24 @@ async fn connection(
                 flush(state, live, Via::SyslogTcp, &mut pending).await;
                 continue;
             }
-            read = next_frame(&mut reader, &mut frame) => read,
+            read = stream.read(&mut buffer) => read,
         };
         match read {
-            Ok(true) => {
-                if !frame.is_empty() {
-                    pending.push(line(&frame));
+            Ok(0) => break Ok(()),
+            Ok(n) => {
+                for message in framer.push(&buffer[..n]) {
+                    if !message.is_empty() {
+                        pending.push(line(&message));
+                    }
                 }
                 if pending.len() >= BATCH {
                     flush(state, live, Via::SyslogTcp, &mut pending).await;
                 }
             }
-            Ok(false) => break Ok(()),
             Err(e) => break Err(e),
         }
     };
+    pending.extend(framer.finish().filter(|m| !m.is_empty()).map(|m| line(&m)));
     flush(state, live, Via::SyslogTcp, &mut pending).await;
     result
-}
-
-/// Reads the next frame into `frame`: octet-counted when it starts with a digit, else up
-/// to the next newline. `false` at the end of the stream.
-async fn next_frame<R: tokio::io::AsyncBufRead + Unpin>(
-    reader: &mut R,
-    frame: &mut Vec<u8>,
-) -> std::io::Result<bool> {
-    frame.clear();
-    let head = reader.fill_buf().await?;
-    let Some(&first) = head.first() else {
-        return Ok(false);
-    };
-    if first.is_ascii_digit() {
-        // `LEN SP MSG`: the length is at most 9 digits.
-        let mut digits = Vec::new();
-        reader.read_until(b' ', &mut digits).await?;
-        let length = std::str::from_utf8(&digits)
-            .ok()
-            .map(str::trim)
-            .filter(|d| d.len() <= 9 && d.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|d| d.parse::<usize>().ok());
-        match length {
-            Some(length) => {
-                let mut taken = reader.take(length as u64);
-                taken.read_to_end(frame).await?;
-                frame.truncate(MAX_MESSAGE);
-            }
-            // Not a count after all (a message starting with a digit): one line.
-            None => {
-                frame.extend_from_slice(&digits);
-                if !digits.ends_with(b"\n") {
-                    read_line(reader, frame).await?;
-                }
-            }
-        }
-    } else {
-        read_line(reader, frame).await?;
-    }
-    Ok(true)
-}
-
-/// Reads to the end of the line, keeping at most [`MAX_MESSAGE`] bytes.
-async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(
-    reader: &mut R,
-    frame: &mut Vec<u8>,
-) -> std::io::Result<()> {
-    loop {
-        let buffer = reader.fill_buf().await?;
-        if buffer.is_empty() {
-            return Ok(());
-        }
-        let (chunk, done) = match buffer.iter().position(|&b| b == b'\n') {
-            Some(at) => (&buffer[..=at], true),
-            None => (buffer, false),
-        };
-        let room = MAX_MESSAGE.saturating_sub(frame.len());
-        frame.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        let used = chunk.len();
-        reader.consume(used);
-        if done {
-            return Ok(());
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    async fn frames(input: &[u8]) -> Vec<String> {
-        let mut reader = BufReader::new(input);
-        let mut frame = Vec::new();
-        let mut out = Vec::new();
-        while next_frame(&mut reader, &mut frame).await.unwrap() {
-            if let Value::String(s) = line(&frame) {
-                out.push(s);
-            }
-        }
-        out
-    }
-
-    #[tokio::test]
-    async fn octet_counted_and_newline_framed_messages_mix() {
-        // A frame starting with a digit is octet-counted (RFC 6587); messages start with
-        // `<PRI>`, so a newline-framed one never does.
-        let input = b"<34>1 2003 a b\n11 <13>Oct 11 <13>two\r\n14 <13>three\nfour<13>five\n";
-        assert_eq!(
-            frames(input).await,
-            [
-                "<34>1 2003 a b",
-                "<13>Oct 11 ",
-                "<13>two",
-                "<13>three\nfour",
-                "<13>five"
-            ]
-        );
-    }
-
-    #[tokio::test]
-    async fn a_line_longer_than_the_limit_is_cut_not_held() {
-        let mut input = vec![b'a'; MAX_MESSAGE + 10];
-        input.extend_from_slice(b"\nnext\n");
-        let out = frames(&input).await;
-        assert_eq!(out.len(), 2);
-        assert_eq!(out[0].len(), MAX_MESSAGE);
-        assert_eq!(out[1], "next");
-    }
 }

@@ -433,6 +433,10 @@ async fn metrics_count_answers_and_logins() {
         "vigil_http_responses_total{class=\"4xx\"} 2",
         "vigil_incidents 2",
         "vigil_events_stored 0",
+        // Three answers timed before this one: all within the last bucket, none above.
+        "vigil_http_request_duration_seconds_bucket{le=\"+Inf\"} 3",
+        "vigil_http_request_duration_seconds_count 3",
+        "vigil_queue_depth 0",
     ] {
         assert!(
             text.lines().any(|l| l == line),

@@ -324,6 +324,29 @@ fn shipped_over_bulk_hec_and_syslog_the_corpus_gives_the_incidents_of_a_hunt() {
             );
         }
         assert!(text.contains("vigil_queue_depth 0"), "{text}");
+
+        // Every HTTP shipment is in the audit log: who, how, how many events.
+        let db = dir.path().join("vigil.db");
+        let records = Store::open(db.to_str().unwrap())
+            .unwrap()
+            .audit_records(0, 100_000)
+            .unwrap();
+        let shipped_over_http: u64 = records
+            .iter()
+            .filter(|r| r.action == "ingest")
+            .map(|r| {
+                serde_json::from_str::<Value>(&r.detail).unwrap()["events"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .sum();
+        assert_eq!(shipped_over_http as usize, documents.len() + hec.len());
+        assert!(
+            records
+                .iter()
+                .filter(|r| r.action == "ingest")
+                .all(|r| r.actor.starts_with("key:"))
+        );
         server.shut().await;
     });
 }
