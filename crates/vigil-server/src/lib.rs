@@ -120,7 +120,8 @@ impl AppState {
 
     /// Loads the rules the server hunts with: `setup`'s, plus the rules and suppressions
     /// stored through the API, mapped to `attack`. What the load reported (rules loaded,
-    /// rules that failed).
+    /// rules that failed). It blocks on the store: call it before the async runtime runs
+    /// the server, or off its threads.
     pub fn set_engine(
         &self,
         setup: EngineSetup,
@@ -184,8 +185,9 @@ impl AppState {
 
     /// Starts live ingestion: the ingestion endpoints and syslog listeners store events
     /// and a worker hunts them with the engine ([`AppState::set_engine`] first). Call
-    /// once; stop the returned worker after the server and the listeners stopped, so it
-    /// hunts everything they stored.
+    /// once (it blocks on the store, as [`AppState::set_engine`] does); stop the returned
+    /// worker after the server and the listeners stopped, so it hunts everything they
+    /// stored.
     pub fn start_live(&self, options: LiveOptions) -> Result<LiveWorker, ApiError> {
         if self.inner.live.get().is_some() {
             return Err(ApiError::internal("live ingestion started twice"));

@@ -371,6 +371,32 @@ async fn every_endpoint_for_every_role() {
             assert_eq!(status, expected, "{role} {method} {path}: {answer}");
         }
     }
+    // The streams never end, so only their status is read: 401 without a token; with one,
+    // SSE answers 200 and the WebSocket refuses a request that is not an upgrade (400;
+    // only a real socket can upgrade, which the end-to-end tests do).
+    for (path, allowed) in [
+        ("/api/v1/stream/incidents", StatusCode::OK),
+        ("/api/v1/stream/hunts", StatusCode::OK),
+        ("/api/v1/stream/detections", StatusCode::BAD_REQUEST),
+    ] {
+        let status_of = |token: Option<&String>| {
+            let mut request = Request::builder().uri(path);
+            if let Some(token) = token {
+                request = request.header("authorization", format!("Bearer {token}"));
+            }
+            let app = app.clone();
+            async move {
+                app.oneshot(request.body(Body::empty()).unwrap())
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        assert_eq!(status_of(None).await, StatusCode::UNAUTHORIZED, "{path}");
+        for (role, token) in &tokens {
+            assert_eq!(status_of(Some(token)).await, allowed, "{role} {path}");
+        }
+    }
     // Health and readiness need no login.
     let (status, body) = call(app, Method::GET, "/healthz", None, None).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));

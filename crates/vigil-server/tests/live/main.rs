@@ -62,23 +62,34 @@ struct Running {
 }
 
 async fn start(db: &Path) -> Running {
-    let mut store = Store::open(db.to_str().unwrap()).unwrap();
-    ensure_admin(&mut store, Some(PASSWORD)).unwrap();
-    let state = AppState::new(store, b"a test secret of at least 32 bytes!").unwrap();
-    state
-        .set_engine(
-            EngineSetup::builtin(),
-            vigil_attack::Attack::embedded().unwrap(),
-        )
-        .unwrap();
-    let worker = state
-        .start_live(LiveOptions {
-            read: read_options(),
-            // Small batches: incidents are folded many times as detections arrive.
-            batch: 400,
-            ..LiveOptions::default()
-        })
-        .unwrap();
+    start_on(db.to_str().unwrap()).await
+}
+
+/// [`start`] over any store: an SQLite path or a PostgreSQL URL.
+async fn start_on(target: &str) -> Running {
+    // Opening the store and loading rules block (PostgreSQL's client runs its own
+    // runtime), so they run off the async threads, as `vigil serve` runs them before its
+    // runtime starts.
+    let (state, worker) = tokio::task::block_in_place(|| {
+        let mut store = Store::open(target).unwrap();
+        ensure_admin(&mut store, Some(PASSWORD)).unwrap();
+        let state = AppState::new(store, b"a test secret of at least 32 bytes!").unwrap();
+        state
+            .set_engine(
+                EngineSetup::builtin(),
+                vigil_attack::Attack::embedded().unwrap(),
+            )
+            .unwrap();
+        let worker = state
+            .start_live(LiveOptions {
+                read: read_options(),
+                // Small batches: incidents are folded many times as detections arrive.
+                batch: 400,
+                ..LiveOptions::default()
+            })
+            .unwrap();
+        (state, worker)
+    });
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let on_stop = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
@@ -327,10 +338,12 @@ fn shipped_over_bulk_hec_and_syslog_the_corpus_gives_the_incidents_of_a_hunt() {
 
         // Every HTTP shipment is in the audit log: who, how, how many events.
         let db = dir.path().join("vigil.db");
-        let records = Store::open(db.to_str().unwrap())
-            .unwrap()
-            .audit_records(0, 100_000)
-            .unwrap();
+        let records = tokio::task::block_in_place(|| {
+            Store::open(db.to_str().unwrap())
+                .unwrap()
+                .audit_records(0, 100_000)
+                .unwrap()
+        });
         let shipped_over_http: u64 = records
             .iter()
             .filter(|r| r.action == "ingest")
@@ -353,19 +366,33 @@ fn shipped_over_bulk_hec_and_syslog_the_corpus_gives_the_incidents_of_a_hunt() {
 
 #[test]
 fn a_restart_hunts_the_stored_events_again_without_duplicating_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    restart_loses_and_duplicates_nothing(dir.path().join("vigil.db").to_str().unwrap());
+}
+
+#[test]
+fn a_restart_on_postgresql_hunts_the_stored_events_again_without_duplicating_anything() {
+    let Some(server) = vigil_test_support::PostgresServer::start() else {
+        return;
+    };
+    server.create_database("live");
+    restart_loses_and_duplicates_nothing(&server.url("live"));
+}
+
+/// Ships OpenSSH's log over HEC, works an incident, stops the server, starts it again on
+/// the same store: the same incidents (ids included), detections and case.
+fn restart_loses_and_duplicates_nothing(db: &str) {
     let Some((_, openssh, _)) = corpus() else {
         return;
     };
     let lines = lines(&openssh);
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("vigil.db");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     let first = runtime.block_on(async {
-        let server = start(&db).await;
+        let server = start_on(db).await;
         let admin = Client::login(server.http, "admin", PASSWORD).await;
         let key = admin.api_key("shipper", "analyst").await;
         let mut body = String::new();
@@ -399,7 +426,7 @@ fn a_restart_hunts_the_stored_events_again_without_duplicating_anything() {
     assert!(!incidents.is_empty());
 
     runtime.block_on(async {
-        let server = start(&db).await;
+        let server = start_on(db).await;
         let admin = Client::login(server.http, "admin", PASSWORD).await;
         caught_up(&admin).await;
         let again = all_incidents(&admin).await;
