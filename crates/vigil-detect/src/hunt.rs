@@ -46,6 +46,8 @@ pub struct HuntReport {
 /// read, so correlations see matches in time order whatever order inputs were read in.
 struct Pending<'d> {
     at: i64,
+    /// The order the event arrived in (a live hunt's tie-break for events of one second).
+    arrival: u64,
     event: Event,
     matches: Vec<Match<'d>>,
 }
@@ -54,6 +56,8 @@ struct Pending<'d> {
 struct Found<'d> {
     detections: Vec<Detection>,
     pending: Vec<Pending<'d>>,
+    /// Events kept for correlation so far (the next one's arrival number).
+    arrived: u64,
 }
 
 /// One input's findings, handed to the shared pile when the input ends.
@@ -114,9 +118,10 @@ where
     let Found {
         mut detections,
         mut pending,
+        ..
     } = shared.into_inner().unwrap_or_else(|e| e.into_inner());
 
-    let fired = correlate(detector, &mut pending, options);
+    let fired = correlate(detector, &mut pending, options, Order::Input);
     let correlations = fired.len() as u64;
     detections.extend(fired);
     detections.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -149,23 +154,36 @@ where
     }
 }
 
-/// Runs `detector`'s correlation rules over `pending` (sorted here by time, input and
-/// record) and returns the detections they produce.
+/// How events of the same second are ordered for correlation rules.
+#[derive(Clone, Copy)]
+enum Order {
+    /// By input, then record: the same whatever order files were read in.
+    Input,
+    /// In arrival order: a stream's inputs are pieces of it whose record numbers restart.
+    Arrival,
+}
+
+/// Runs `detector`'s correlation rules over `pending` (sorted here by time, then `order`)
+/// and returns the detections they produce.
 fn correlate<'d>(
     detector: &'d Detector,
     pending: &mut [Pending<'d>],
     options: HuntOptions,
+    order: Order,
 ) -> Vec<Detection> {
     let Some(mut correlator) = detector.correlator() else {
         return Vec::new();
     };
-    pending.sort_by(|a, b| {
-        (a.at, &a.event.origin.path, a.event.origin.location.record).cmp(&(
-            b.at,
-            &b.event.origin.path,
-            b.event.origin.location.record,
-        ))
-    });
+    match order {
+        Order::Input => pending.sort_by(|a, b| {
+            (a.at, &a.event.origin.path, a.event.origin.location.record).cmp(&(
+                b.at,
+                &b.event.origin.path,
+                b.event.origin.location.record,
+            ))
+        }),
+        Order::Arrival => pending.sort_by_key(|p| (p.at, p.arrival)),
+    }
     let mut detections = Vec::new();
     for p in pending.iter() {
         for fired in correlator.feed(&p.event, &p.matches, p.at) {
@@ -192,12 +210,24 @@ fn correlate<'d>(
     detections
 }
 
+/// What [`LiveHunt::take`] returns.
+#[derive(Debug, Default)]
+pub struct Taken {
+    /// Detections not returned before.
+    pub detections: Vec<Detection>,
+    /// Correlation detections returned before that no longer hold: an event read since,
+    /// earlier in time than those it completed, moved where the correlation fires (the
+    /// same correlation then comes back under another id among `detections`).
+    pub retracted: Vec<String>,
+}
+
 /// A hunt over inputs that arrive one after another, as the server's live stream does:
 /// each [`LiveHunt::read`] matches one input's records, and [`LiveHunt::take`] returns
 /// the detections found since the last take. Correlation rules see every event read so
-/// far in time order (each take reruns them over the matches they count and returns only
-/// correlations not returned before), so the detections of a stream equal those of
-/// [`hunt`] over the same records.
+/// far in time order (each take reruns them over the matches they count, returns the
+/// correlations not returned before and retracts those that no longer fire; events of one
+/// second in arrival order), so the detections of a stream, less those retracted, equal
+/// those of [`hunt`] over the same records.
 pub struct LiveHunt<'d> {
     detector: &'d Detector,
     taxonomy: &'d Taxonomy,
@@ -259,18 +289,39 @@ impl<'d> LiveHunt<'d> {
         inputs
     }
 
-    /// The detections found since the last take, in [`hunt`]'s order.
-    pub fn take(&mut self) -> Vec<Detection> {
+    /// The detections found since the last take, in [`hunt`]'s order, and the ids of
+    /// correlation detections returned before that the events read since undo.
+    pub fn take(&mut self) -> Taken {
         let mut detections = std::mem::take(&mut self.found.detections);
+        let mut retracted = Vec::new();
         if std::mem::take(&mut self.pending_grew) {
-            for fired in correlate(self.detector, &mut self.found.pending, self.options) {
-                if self.correlated.insert(fired.id.clone()) {
-                    detections.push(fired);
-                }
-            }
+            let fired = correlate(
+                self.detector,
+                &mut self.found.pending,
+                self.options,
+                Order::Arrival,
+            );
+            let now: std::collections::HashSet<String> =
+                fired.iter().map(|d| d.id.clone()).collect();
+            retracted = self
+                .correlated
+                .iter()
+                .filter(|id| !now.contains(*id))
+                .cloned()
+                .collect();
+            retracted.sort();
+            detections.extend(
+                fired
+                    .into_iter()
+                    .filter(|d| !self.correlated.contains(&d.id)),
+            );
+            self.correlated = now;
         }
         detections.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        detections
+        Taken {
+            detections,
+            retracted,
+        }
     }
 
     /// How many matched events the correlation rules hold (they are kept for the life
@@ -297,8 +348,10 @@ fn keep<'d>(found: &mut Found<'d>, event: Event, matches: Vec<Match<'d>>, option
     if !correlated.is_empty()
         && let Some(at) = event.timestamp
     {
+        found.arrived += 1;
         found.pending.push(Pending {
             at: at.as_second(),
+            arrival: found.arrived,
             event,
             matches: correlated,
         });

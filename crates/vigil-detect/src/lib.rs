@@ -14,5 +14,5 @@ mod hunt;
 
 pub use attack::{AttackMapping, RuleTechniques, TextMapping};
 pub use detection::{Detection, DetectionSource, Summary, fingerprint};
-pub use hunt::{HuntOptions, HuntReport, LiveHunt, hunt};
+pub use hunt::{HuntOptions, HuntReport, LiveHunt, Taken, hunt};
 pub use vigil_sigma::Level;

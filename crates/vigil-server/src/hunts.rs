@@ -169,7 +169,6 @@ fn hunt(state: &AppState, engine: &Engine, id: &str, source: Source) -> Result<V
                         records += input.records;
                     }
                 }
-                detections.extend(live.take());
                 cursor = last;
                 progress((cursor - from + 1) as f64 / (to - from + 1) as f64);
             }
@@ -184,10 +183,11 @@ fn hunt(state: &AppState, engine: &Engine, id: &str, source: Source) -> Result<V
             ) {
                 records += input.records;
             }
-            detections.extend(live.take());
             "upload"
         }
     };
+    // One take at the end: correlations see every event at once, as in `vigil hunt`.
+    detections.extend(live.take().detections);
     engine.annotate(&mut detections);
     let rows: Vec<(Value, Option<Value>)> = detections
         .iter()

@@ -62,6 +62,9 @@ pub struct AppState {
 }
 
 struct Inner {
+    /// The store, for requests (the live worker has a connection of its own). One
+    /// connection: every request also appends to the audit log, and SQLite writers on
+    /// several connections wait on each other by sleeping, which costs more than queueing.
     store: Mutex<Store>,
     tokens: Tokens,
     metrics: Metrics,

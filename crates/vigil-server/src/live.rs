@@ -155,9 +155,15 @@ pub(crate) fn start(
     inner: Arc<Inner>,
     options: LiveOptions,
 ) -> Result<(Arc<Live>, LiveWorker), vigil_store::Error> {
-    let (last, identity) = {
+    // The worker has a connection of its own: its reads and writes do not wait behind
+    // requests, nor requests behind it.
+    let (last, identity, own) = {
         let mut store = inner.store.lock().map_err(|_| poisoned())?;
-        (store.last_event_seq()?, Identity::load(&mut store)?)
+        (
+            store.last_event_seq()?,
+            Identity::load(&mut store)?,
+            store.reopen()?,
+        )
     };
     let live = Arc::new(Live {
         stored: AtomicI64::new(last),
@@ -177,10 +183,13 @@ pub(crate) fn start(
     });
     let worker = Worker {
         inner,
+        own: Mutex::new(own),
         live: live.clone(),
         options,
         replay_until: last,
         identity,
+        known: Default::default(),
+        dirty: false,
     };
     let thread = std::thread::Builder::new()
         .name("vigil-live".into())
@@ -201,11 +210,17 @@ fn poisoned() -> vigil_store::Error {
 
 struct Worker {
     inner: Arc<Inner>,
+    /// The worker's own connection to the store.
+    own: Mutex<Store>,
     live: Arc<Live>,
     options: LiveOptions,
     /// Incidents are written only once events up to this one are hunted again.
     replay_until: i64,
     identity: Identity,
+    /// The ids of the detections kept.
+    known: std::collections::HashSet<String>,
+    /// Whether the detections kept changed since incidents were last written.
+    dirty: bool,
 }
 
 impl Worker {
@@ -257,6 +272,7 @@ impl Worker {
                 };
                 let started = Instant::now();
                 let mut found = Vec::new();
+                let mut retracted = Vec::new();
                 for group in groups(&batch) {
                     let name = group.source.to_string();
                     let input = Input::from_bytes(name.as_str(), group.text)
@@ -266,7 +282,12 @@ impl Worker {
                         live.record_errors.fetch_add(1, Relaxed);
                         tracing::warn!(source = %name, %error, "a record could not be read");
                     });
-                    let mut new = hunt.take();
+                    let taken = hunt.take();
+                    found.retain(|(d, _): &(Detection, Option<Value>)| {
+                        !taken.retracted.contains(&d.id)
+                    });
+                    retracted.extend(taken.retracted);
+                    let mut new = taken.detections;
                     engine.annotate(&mut new);
                     for detection in new {
                         let evidence = (detection.source.record as usize)
@@ -276,12 +297,11 @@ impl Worker {
                         found.push((detection, evidence));
                     }
                 }
-                if let Err(e) = self.publish(&engine, found, &mut kept, last) {
+                // The batch is hunted once; storing its results is retried until it
+                // works (reading the batch again would count its events twice).
+                while let Err(e) = self.publish(&engine, &found, &retracted, &mut kept, last) {
                     tracing::error!(error = %e, "live hunting cannot store its results; retrying");
                     std::thread::sleep(Duration::from_secs(1));
-                    // Nothing of the batch is counted as hunted: it is read again.
-                    // Detections already stored stay once.
-                    continue;
                 }
                 cursor = last;
                 self.live.hunted.store(last, Relaxed);
@@ -298,7 +318,7 @@ impl Worker {
         &self,
         work: impl FnOnce(&mut Store) -> vigil_store::Result<T>,
     ) -> vigil_store::Result<T> {
-        let mut store = self.inner.store.lock().map_err(|_| poisoned())?;
+        let mut store = self.own.lock().map_err(|_| poisoned())?;
         work(&mut store)
     }
 
@@ -306,10 +326,32 @@ impl Worker {
     fn publish(
         &mut self,
         engine: &Engine,
-        found: Vec<(Detection, Option<Value>)>,
+        found: &[(Detection, Option<Value>)],
+        retracted: &[String],
         kept: &mut Vec<Detection>,
         last: i64,
     ) -> Result<(), String> {
+        // Correlations a later event undid leave the store and the incidents.
+        let retracted: Vec<String> = retracted
+            .iter()
+            .filter(|id| self.known.contains(*id))
+            .cloned()
+            .collect();
+        if !retracted.is_empty() {
+            self.store(|s| s.delete_detections(&retracted))
+                .map_err(|e| e.to_string())?;
+            for id in &retracted {
+                self.known.remove(id);
+            }
+            kept.retain(|d| !retracted.contains(&d.id));
+            self.dirty = true;
+        }
+        // A detection seen before (same content id: the same event shipped again) is
+        // stored, sent and folded once.
+        let found: Vec<&(Detection, Option<Value>)> = found
+            .iter()
+            .filter(|(d, _)| !self.known.contains(&d.id))
+            .collect();
         let rows: Vec<(Value, Option<Value>)> = found
             .iter()
             .map(|(d, e)| (serde_json::to_value(d).unwrap_or_default(), e.clone()))
@@ -322,14 +364,20 @@ impl Worker {
             for (detection, _) in &rows {
                 let _ = self.inner.feeds.detections.send(detection.clone());
             }
-            kept.extend(found.into_iter().map(|(d, _)| d));
+            for (detection, _) in found {
+                if self.known.insert(detection.id.clone()) {
+                    kept.push(detection.clone());
+                    self.dirty = true;
+                }
+            }
         }
         let replaying = last < self.replay_until;
         let caught_up_now = !replaying && !self.live.replayed.load(Relaxed);
-        if replaying || (rows.is_empty() && !caught_up_now) {
+        if replaying || (!self.dirty && !caught_up_now) {
             return Ok(());
         }
         self.write_incidents(engine, kept)?;
+        self.dirty = false;
         self.live.replayed.store(true, Relaxed);
         Ok(())
     }

@@ -196,6 +196,13 @@ impl Backend for Sqlite {
         // IMMEDIATE takes the database's write lock now: writers queue.
         self.batch("BEGIN IMMEDIATE")
     }
+
+    fn begin(&mut self) -> Result<()> {
+        // Every transaction of the store writes. A deferred one that reads first and
+        // writes later fails at once (SQLITE_BUSY, no waiting) when another connection
+        // wrote in between; IMMEDIATE waits for the write lock (busy_timeout) instead.
+        self.batch("BEGIN IMMEDIATE")
+    }
 }
 
 /// PostgreSQL through the `postgres` client.

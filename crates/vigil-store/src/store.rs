@@ -17,6 +17,8 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 /// vigil's storage: SQLite or PostgreSQL behind the same operations.
 pub struct Store {
     db: Box<dyn Backend>,
+    /// What it was opened from, for [`Store::reopen`].
+    target: String,
 }
 
 fn now() -> String {
@@ -353,9 +355,18 @@ impl Store {
                 let path = target.strip_prefix("sqlite://").unwrap_or(target);
                 Box::new(Sqlite::open(std::path::Path::new(path))?)
             };
-        let mut store = Store { db };
+        let mut store = Store {
+            db,
+            target: target.to_string(),
+        };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Another connection to the same database (for a second thread: SQLite in WAL mode
+    /// and PostgreSQL serve readers beside a writer; writes take their locks).
+    pub fn reopen(&self) -> Result<Store> {
+        Store::open(&self.target)
     }
 
     /// `sqlite` or `postgres`.
@@ -537,6 +548,18 @@ impl Store {
                 )?;
             }
             Ok(added)
+        })
+    }
+
+    /// Removes detections (correlations a later event undid); how many were stored.
+    pub fn delete_detections(&mut self, ids: &[String]) -> Result<u64> {
+        self.transaction(None, |db| {
+            let mut removed = 0;
+            for id in ids {
+                removed +=
+                    db.execute("DELETE FROM detections WHERE id = ?", &[id.as_str().into()])?;
+            }
+            Ok(removed)
         })
     }
 
