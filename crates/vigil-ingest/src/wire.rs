@@ -240,19 +240,22 @@ impl SyslogFramer {
         self.line()
     }
 
-    /// A newline-framed message, when its newline has arrived (or the limit is reached).
+    /// A newline-framed message, when its newline has arrived or it is past the limit.
+    /// A message is the line's first `limit` bytes; a line that fits loses a `\r` before
+    /// its newline. The same whether the line came whole or in pieces.
     fn line(&mut self) -> Option<Option<Vec<u8>>> {
         match self.buffer.iter().position(|&b| b == b'\n') {
             Some(at) => {
                 let mut message: Vec<u8> = self.buffer.drain(..=at).collect();
                 message.pop();
-                if message.last() == Some(&b'\r') {
+                if message.len() > self.limit {
+                    message.truncate(self.limit);
+                } else if message.last() == Some(&b'\r') {
                     message.pop();
                 }
-                message.truncate(self.limit);
                 Some(Some(message))
             }
-            None if self.buffer.len() >= self.limit => {
+            None if self.buffer.len() > self.limit => {
                 let message = self.buffer[..self.limit].to_vec();
                 self.buffer.clear();
                 self.skip = usize::MAX;
@@ -355,6 +358,20 @@ mod tests {
         // Byte by byte, the same messages.
         let bytes: Vec<&[u8]> = input.chunks(1).collect();
         assert_eq!(frames(&bytes, 1024), whole);
+    }
+
+    #[test]
+    fn a_line_at_the_limit_is_cut_the_same_whole_or_in_pieces() {
+        // Found by fuzzing: 9 bytes, then CR LF, with a limit of 10.
+        let input: &[u8] = b"123456789\r\r\nnext\n";
+        let whole = frames(&[input], 10);
+        assert_eq!(whole, ["123456789\r", "next"]);
+        let bytes: Vec<&[u8]> = input.chunks(1).collect();
+        assert_eq!(frames(&bytes, 10), whole);
+        let input: &[u8] = b"1234567890\r\nnext\n";
+        assert_eq!(frames(&[input], 10), ["1234567890", "next"]);
+        let bytes: Vec<&[u8]> = input.chunks(3).collect();
+        assert_eq!(frames(&bytes, 10), ["1234567890", "next"]);
     }
 
     #[test]
