@@ -15,7 +15,7 @@
 //! | `POST /_bulk`, `/{index}/_bulk`, `/api/v1/ingest/bulk` (Elasticsearch bulk), `POST /services/collector[/event]`, `/api/v1/ingest/hec` (Splunk HEC) | no | yes | yes |
 //! | `GET /api/v1/incidents/{id}/report`, `GET /api/v1/report`, `GET /api/v1/coverage`, `GET /api/v1/coverage/detections`, `GET /api/v1/rules`, `GET /api/v1/suppressions`, `GET /api/v1/hunts`, `GET /api/v1/hunts/{id}`, `GET /api/v1/stream/incidents`, `/stream/hunts` (SSE), `/stream/detections` (WebSocket) | yes | yes | yes |
 //! | `POST /api/v1/rules`, `POST /api/v1/rules/lint`, `PATCH`/`DELETE /api/v1/rules/{id}`, `POST /api/v1/suppressions`, `DELETE /api/v1/suppressions/{id}`, `POST /api/v1/hunts`, `POST /api/v1/hunts/upload` | no | yes | yes |
-//! | `GET /api/v1/openapi.json` | no login needed | | |
+//! | `GET /api/v1/openapi.json` (the API's OpenAPI 3.1 document) | yes | yes | yes |
 //! | `GET`/`POST /api/v1/users`, `GET`/`POST /api/v1/api-keys`, `DELETE /api/v1/api-keys/{id}`, `GET /api/v1/audit/verify` | no | no | yes |
 //!
 //! Callers authenticate with `Authorization: Bearer <token>`: an access token from

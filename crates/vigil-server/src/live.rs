@@ -388,13 +388,24 @@ impl Worker {
         let (upserts, retired) = self.identity.assign(&folded.incidents);
         self.store(|s| {
             s.upsert_incidents(&upserts)?;
-            for id in &retired {
+            for (id, into) in &retired {
+                // The analysts' notes go with the incident it joined; then it goes.
+                if let Some(old) = s.incident(id)? {
+                    for note in old.notes {
+                        let text = format!("[from {id}, {}] {}", note.at, note.text);
+                        let update = vigil_store::CaseUpdate {
+                            note: Some(text),
+                            ..vigil_store::CaseUpdate::default()
+                        };
+                        s.update_case(into, &note.author, &update)?;
+                    }
+                }
                 s.delete_incident(id)?;
                 s.audit(
                     "system",
                     "incident.merge",
                     id,
-                    &serde_json::json!({"reason": "folded into another incident by new detections"}),
+                    &serde_json::json!({"into": into, "reason": "new detections joined it to another incident"}),
                 )?;
             }
             Ok(())
@@ -403,12 +414,12 @@ impl Worker {
         self.live
             .incident_updates
             .fetch_add(upserts.len() as u64, Relaxed);
-        for id in retired {
+        for (id, into) in retired {
             let _ = self
                 .inner
                 .feeds
                 .incidents
-                .send(("merged".into(), serde_json::json!({"id": id})));
+                .send(("merged".into(), serde_json::json!({"id": id, "into": into})));
         }
         for incident in upserts {
             let _ = self
@@ -507,8 +518,11 @@ impl Identity {
     }
 
     /// The incidents to write (with their lasting ids) and the stored ids folded into
-    /// another.
-    fn assign(&mut self, incidents: &[vigil_triage::TriagedIncident]) -> (Vec<Value>, Vec<String>) {
+    /// another, with the id of that other.
+    fn assign(
+        &mut self,
+        incidents: &[vigil_triage::TriagedIncident],
+    ) -> (Vec<Value>, Vec<(String, String)>) {
         let mut upserts = Vec::new();
         let mut retired = Vec::new();
         for incident in incidents {
@@ -526,7 +540,7 @@ impl Identity {
             let others: Vec<String> = owners.iter().skip(1).map(|o| (*o).clone()).collect();
             for other in others {
                 self.written.remove(&other);
-                retired.push(other);
+                retired.push((other, id.clone()));
             }
             let mut body = serde_json::to_value(incident).unwrap_or_default();
             body["id"] = Value::String(id.clone());

@@ -72,7 +72,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
     let admin = Some(Role::Admin);
     let json = |what| (200, what);
     let bulk_limit = || DefaultBodyLimit::max(ingest::MAX_BODY);
-    vec![
+    let mut endpoints = vec![
         endpoint(
             "get",
             "/healthz",
@@ -107,7 +107,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             "get",
             "/api/v1/openapi.json",
             "This document",
-            None,
+            viewer,
             None,
             NoBody,
             json("OpenAPI 3.1"),
@@ -387,75 +387,6 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             get(ingest::status),
         ),
         endpoint(
-            "post",
-            "/api/v1/ingest/bulk",
-            "Elasticsearch bulk NDJSON",
-            analyst,
-            None,
-            Raw(
-                "text/plain",
-                "Elasticsearch bulk NDJSON: action and document lines (sent as application/x-ndjson by shippers; any type is read)",
-            ),
-            json("Elasticsearch's bulk answer"),
-            post(ingest::bulk).layer(bulk_limit()),
-        ),
-        endpoint(
-            "post",
-            "/_bulk",
-            "Elasticsearch bulk NDJSON (the path shippers use)",
-            analyst,
-            None,
-            Raw(
-                "text/plain",
-                "Elasticsearch bulk NDJSON: action and document lines (sent as application/x-ndjson by shippers; any type is read)",
-            ),
-            json("Elasticsearch's bulk answer"),
-            post(ingest::bulk).layer(bulk_limit()),
-        ),
-        endpoint(
-            "post",
-            "/{index}/_bulk",
-            "Elasticsearch bulk NDJSON into an index",
-            analyst,
-            None,
-            Raw(
-                "text/plain",
-                "Elasticsearch bulk NDJSON: action and document lines (sent as application/x-ndjson by shippers; any type is read)",
-            ),
-            json("Elasticsearch's bulk answer"),
-            post(ingest::bulk).layer(bulk_limit()),
-        ),
-        endpoint(
-            "post",
-            "/api/v1/ingest/hec",
-            "Splunk HTTP Event Collector events",
-            analyst,
-            None,
-            Raw("application/json", "HEC event objects one after another"),
-            json("`{text, code}`"),
-            post(ingest::hec).layer(bulk_limit()),
-        ),
-        endpoint(
-            "post",
-            "/services/collector",
-            "Splunk HEC (the path shippers use)",
-            analyst,
-            None,
-            Raw("application/json", "HEC event objects one after another"),
-            json("`{text, code}`"),
-            post(ingest::hec).layer(bulk_limit()),
-        ),
-        endpoint(
-            "post",
-            "/services/collector/event",
-            "Splunk HEC (the path shippers use)",
-            analyst,
-            None,
-            Raw("application/json", "HEC event objects one after another"),
-            json("`{text, code}`"),
-            post(ingest::hec).layer(bulk_limit()),
-        ),
-        endpoint(
             "get",
             "/api/v1/users",
             "Users",
@@ -515,7 +446,48 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             json("the verdict"),
             get(crate::verify_audit),
         ),
-    ]
+    ];
+    // The paths shippers use besides our own.
+    let bulk = "Elasticsearch bulk NDJSON: action and document lines (sent as application/x-ndjson by shippers; any type is read)";
+    for (path, summary) in [
+        ("/api/v1/ingest/bulk", "Elasticsearch bulk NDJSON"),
+        (
+            "/_bulk",
+            "Elasticsearch bulk NDJSON (the path shippers use)",
+        ),
+        ("/{index}/_bulk", "Elasticsearch bulk NDJSON into an index"),
+    ] {
+        endpoints.push(endpoint(
+            "post",
+            path,
+            summary,
+            analyst,
+            None,
+            Raw("text/plain", bulk),
+            json("Elasticsearch's bulk answer"),
+            post(ingest::bulk).layer(bulk_limit()),
+        ));
+    }
+    for (path, summary) in [
+        ("/api/v1/ingest/hec", "Splunk HTTP Event Collector events"),
+        ("/services/collector", "Splunk HEC (the path shippers use)"),
+        (
+            "/services/collector/event",
+            "Splunk HEC (the path shippers use)",
+        ),
+    ] {
+        endpoints.push(endpoint(
+            "post",
+            path,
+            summary,
+            analyst,
+            None,
+            Raw("application/json", "HEC event objects one after another"),
+            json("`{text, code}`"),
+            post(ingest::hec).layer(bulk_limit()),
+        ));
+    }
+    endpoints
 }
 
 /// The path in OpenAPI form has the same `{name}` parameters axum routes use.
@@ -662,10 +634,11 @@ pub(crate) fn document() -> Value {
     })
 }
 
-/// `GET /api/v1/openapi.json` (no login: the document holds no data).
-async fn openapi() -> axum::Json<Value> {
+/// `GET /api/v1/openapi.json` (any role: every endpoint but the probes needs a login).
+async fn openapi(who: crate::Principal) -> Result<axum::Json<Value>, crate::ApiError> {
+    who.require(Role::Viewer)?;
     static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    axum::Json(DOCUMENT.get_or_init(document).clone())
+    Ok(axum::Json(DOCUMENT.get_or_init(document).clone()))
 }
 
 #[cfg(test)]

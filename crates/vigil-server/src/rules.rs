@@ -305,6 +305,30 @@ pub(crate) async fn update(
     ))
 }
 
+/// Deletes `id` with `delete` (not found: 404 naming `what`), audits `action`, rebuilds
+/// the engine.
+async fn remove_and_rebuild(
+    state: &AppState,
+    who: Principal,
+    id: String,
+    delete: fn(&mut Store, &str) -> vigil_store::Result<bool>,
+    what: &'static str,
+    action: &'static str,
+) -> Result<StatusCode, ApiError> {
+    who.require(Role::Analyst)?;
+    state
+        .with_store(move |store| {
+            if !delete(store, &id)? {
+                return Err(ApiError::not_found(format!("no {what} {id}")));
+            }
+            store.audit(&who.actor, action, &id, &json!({}))?;
+            Ok(())
+        })
+        .await?;
+    rebuild(state).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// `DELETE /api/v1/rules/{id}`: removes an uploaded rule, or a rule's stored state
 /// (analyst).
 pub(crate) async fn remove(
@@ -312,18 +336,15 @@ pub(crate) async fn remove(
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    who.require(Role::Analyst)?;
-    state
-        .with_store(move |store| {
-            if !store.delete_rule(&id)? {
-                return Err(ApiError::not_found(format!("no stored rule {id}")));
-            }
-            store.audit(&who.actor, "rule.delete", &id, &json!({}))?;
-            Ok(())
-        })
-        .await?;
-    rebuild(&state).await?;
-    Ok(StatusCode::NO_CONTENT)
+    remove_and_rebuild(
+        &state,
+        who,
+        id,
+        Store::delete_rule,
+        "stored rule",
+        "rule.delete",
+    )
+    .await
 }
 
 /// `GET /api/v1/suppressions`: the stored suppression entries (viewer).
@@ -384,16 +405,13 @@ pub(crate) async fn remove_suppression(
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    who.require(Role::Analyst)?;
-    state
-        .with_store(move |store| {
-            if !store.delete_suppression(&id)? {
-                return Err(ApiError::not_found(format!("no suppression {id}")));
-            }
-            store.audit(&who.actor, "suppression.delete", &id, &json!({}))?;
-            Ok(())
-        })
-        .await?;
-    rebuild(&state).await?;
-    Ok(StatusCode::NO_CONTENT)
+    remove_and_rebuild(
+        &state,
+        who,
+        id,
+        Store::delete_suppression,
+        "suppression",
+        "suppression.delete",
+    )
+    .await
 }

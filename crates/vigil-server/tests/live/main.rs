@@ -183,6 +183,15 @@ async fn all_incidents(client: &Client) -> Vec<Value> {
         .collect()
 }
 
+/// A runtime for a test: two worker threads, as the machine has two cores.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 fn corpus() -> Option<(PathBuf, PathBuf, PathBuf)> {
     let evtx = vigil_test_support::corpus_path("evtx/Credential Access")?;
     let auth = vigil_test_support::corpus_path("logs/linux-auth-sshd")?;
@@ -214,11 +223,7 @@ fn shipped_over_bulk_hec_and_syslog_the_corpus_gives_the_incidents_of_a_hunt() {
     let openssh = lines(&openssh);
     let linux = lines(&linux);
     let dir = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     runtime.block_on(async {
         let server = start(&dir.path().join("vigil.db")).await;
         let admin = Client::login(server.http, "admin", PASSWORD).await;
@@ -386,11 +391,7 @@ fn restart_loses_and_duplicates_nothing(db: &str) {
         return;
     };
     let lines = lines(&openssh);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let first = runtime.block_on(async {
         let server = start_on(db).await;
         let admin = Client::login(server.http, "admin", PASSWORD).await;
@@ -448,11 +449,7 @@ fn restart_loses_and_duplicates_nothing(db: &str) {
 #[test]
 fn bad_and_unauthorised_shipments_are_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     runtime.block_on(async {
         let server = start(&dir.path().join("vigil.db")).await;
         let admin = Client::login(server.http, "admin", PASSWORD).await;
@@ -568,11 +565,7 @@ fn first_text_frame(bytes: &[u8]) -> Option<String> {
 fn streams_carry_incidents_and_detections_as_they_happen() {
     use tokio::io::AsyncWriteExt;
     let dir = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     runtime.block_on(async {
         let server = start(&dir.path().join("vigil.db")).await;
         let admin = Client::login(server.http, "admin", PASSWORD).await;
@@ -658,11 +651,7 @@ fn streams_carry_incidents_and_detections_as_they_happen() {
 #[test]
 fn rules_suppressions_and_hunt_runs_change_what_is_found() {
     let dir = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     runtime.block_on(async {
         let server = start(&dir.path().join("vigil.db")).await;
         let admin = Client::login(server.http, "admin", PASSWORD).await;
@@ -704,6 +693,79 @@ fn rules_suppressions_and_hunt_runs_change_what_is_found() {
         let (status, answer) = admin.post_text("/api/v1/rules", "title: x\ndetection: {}\n").await;
         assert_eq!(status, 400, "{answer}");
         assert!(answer["error"]["message"].as_str().unwrap().contains("does not load"), "{answer}");
+        server.shut().await;
+    });
+}
+
+#[test]
+fn incidents_joined_by_new_detections_become_one_and_keep_their_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = runtime();
+    runtime.block_on(async {
+        let server = start(&dir.path().join("vigil.db")).await;
+        let admin = Client::login(server.http, "admin", PASSWORD).await;
+        let key = format!("Splunk {}", admin.api_key("shipper", "analyst").await);
+        // Five failed passwords from one address in a minute: a brute force detection on
+        // that host and address.
+        let ship = |at: &str, host: &str, user: &str, ip: &str| {
+            let body: String = (0..5)
+                .map(|n| {
+                    let line = format!(
+                        "Dec 10 {at}:0{n} {host} sshd[{n}]: Failed password for {user} from {ip} port 22 ssh2"
+                    );
+                    json!({ "event": line }).to_string()
+                })
+                .collect();
+            let body = body.into_bytes();
+            let key = key.clone();
+            async move {
+                let (status, _) =
+                    post_raw(server.http, "/services/collector/event", &key, body).await;
+                assert_eq!(status, 200);
+            }
+        };
+        // Two failures with nothing in common: two incidents.
+        ship("06:00", "h1", "bob", "203.0.113.1")
+            .await;
+        caught_up(&admin).await;
+        ship("06:10", "h2", "alice", "198.51.100.7")
+        .await;
+        caught_up(&admin).await;
+        let incidents = all_incidents(&admin).await;
+        assert_eq!(incidents.len(), 2, "{incidents:#?}");
+        let on = |host: &str| {
+            incidents
+                .iter()
+                .find(|i| i["entities"]["hosts"][0] == host)
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let (first, second) = (on("h1"), on("h2"));
+        let (code, _) = admin
+            .patch(
+                &format!("/api/v1/incidents/{second}"),
+                json!({"note": "alice called the help desk"}),
+            )
+            .await;
+        assert_eq!(code, 200);
+
+        // alice guessed on h1 from elsewhere: the two incidents are one, under the older id.
+        ship("06:40", "h1", "alice", "192.0.2.99")
+        .await;
+        caught_up(&admin).await;
+        let incidents = all_incidents(&admin).await;
+        assert_eq!(incidents.len(), 1, "{incidents:#?}");
+        assert_eq!(incidents[0]["id"], first.as_str());
+        assert_eq!(incidents[0]["detections"].as_array().unwrap().len(), 3, "{incidents:#?}");
+        let (_, merged) = admin.get(&format!("/api/v1/incidents/{first}")).await;
+        let note = merged["notes"][0]["text"].as_str().unwrap();
+        assert!(note.starts_with(&format!("[from {second}, ")), "{note}");
+        assert!(note.ends_with("alice called the help desk"), "{note}");
+        assert_eq!(merged["notes"][0]["author"], "admin");
+        let (code, _) = admin.get(&format!("/api/v1/incidents/{second}")).await;
+        assert_eq!(code, 404);
         server.shut().await;
     });
 }
