@@ -5,8 +5,6 @@
 //! also stored as incidents for analysts to work; a hunt of stored events only reports
 //! (live hunting already made its incidents).
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -46,12 +44,6 @@ pub(crate) struct StoredHunt {
 pub(crate) struct UploadParams {
     /// The file's name (its extension can help tell the format).
     name: Option<String>,
-}
-
-fn engine(state: &AppState) -> Result<Arc<Engine>, ApiError> {
-    state
-        .engine()
-        .ok_or_else(|| ApiError::unavailable("no rules are loaded on this server"))
 }
 
 /// `POST /api/v1/hunts`: hunts the stored events (analyst).
@@ -95,7 +87,7 @@ async fn start(
     who: Principal,
     source: Source,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let engine = engine(&state)?;
+    let engine = state.loaded_engine()?;
     let id = format!("run-{}", crate::auth::random_hex(8));
     let (kind, detail) = match &source {
         Source::Stored { from, to } => ("stored", json!({"from": from, "to": to})),
@@ -151,7 +143,7 @@ fn hunt(state: &AppState, engine: &Engine, id: &str, source: Source) -> Result<V
             let mut cursor = from - 1;
             while cursor < to {
                 let batch = state
-                    .store_now(|s| s.events(cursor, 20_000))
+                    .store_now(|s| s.event_texts(cursor, 20_000))
                     .map_err(|e| e.to_string())?;
                 let batch: Vec<_> = batch
                     .into_iter()

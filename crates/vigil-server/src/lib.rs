@@ -152,6 +152,23 @@ impl AppState {
         self.hunting().map(|(_, engine)| engine)
     }
 
+    /// The engine, or 503 when none is set (a server without rules).
+    fn loaded_engine(&self) -> Result<Arc<vigil_engine::Engine>, ApiError> {
+        self.engine()
+            .ok_or_else(|| ApiError::unavailable("no rules are loaded on this server"))
+    }
+
+    /// Runs `work` with the engine's ATT&CK, or the embedded release when there is no
+    /// engine.
+    fn with_attack<T>(&self, work: impl FnOnce(&vigil_attack::Attack) -> T) -> Result<T, ApiError> {
+        match self.engine() {
+            Some(engine) => Ok(work(engine.attack())),
+            None => vigil_attack::Attack::embedded()
+                .map(|attack| work(&attack))
+                .map_err(|e| ApiError::internal(format!("the embedded ATT&CK table: {e}"))),
+        }
+    }
+
     fn hunting(&self) -> Option<(Arc<EngineSetup>, Arc<vigil_engine::Engine>)> {
         self.inner.hunting.read().ok()?.clone()
     }

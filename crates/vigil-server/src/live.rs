@@ -255,7 +255,7 @@ impl Worker {
                 if self.inner.generation.load(Relaxed) != generation {
                     break;
                 }
-                let batch = match self.store(|s| s.events(cursor, self.options.batch)) {
+                let batch = match self.store(|s| s.event_texts(cursor, self.options.batch)) {
                     Ok(batch) => batch,
                     Err(e) => {
                         tracing::error!(error = %e, "live hunting cannot read events; retrying");
@@ -293,7 +293,7 @@ impl Worker {
                         let evidence = (detection.source.record as usize)
                             .checked_sub(1)
                             .and_then(|i| group.rows.get(i))
-                            .map(|&row| batch[row].2.clone());
+                            .and_then(|&row| serde_json::from_str(&batch[row].2).ok());
                         found.push((detection, evidence));
                     }
                 }
@@ -441,7 +441,7 @@ pub(crate) struct Group<'b> {
     pub(crate) rows: Vec<usize>,
 }
 
-pub(crate) fn groups(batch: &[(i64, String, Value)]) -> Vec<Group<'_>> {
+pub(crate) fn groups(batch: &[(i64, String, String)]) -> Vec<Group<'_>> {
     let mut groups: Vec<Group<'_>> = Vec::new();
     for (row, (_, source, body)) in batch.iter().enumerate() {
         if groups.last().is_none_or(|g| g.source != source) {
@@ -454,18 +454,19 @@ pub(crate) fn groups(batch: &[(i64, String, Value)]) -> Vec<Group<'_>> {
         let Some(group) = groups.last_mut() else {
             continue;
         };
-        match body {
-            // A line of text (syslog, a HEC string event): one line, whatever it holds.
-            Value::String(line) => {
-                group
-                    .text
-                    .extend(line.replace(['\r', '\n'], " ").into_bytes());
-            }
-            document => {
-                group
-                    .text
-                    .extend(serde_json::to_vec(document).unwrap_or_default());
-            }
+        // A line of text (syslog, a HEC string event) is stored as a JSON string: one
+        // line, whatever it holds. A document is stored as compact JSON, already one line:
+        // it is read as stored, not parsed and written again.
+        let line = body
+            .starts_with('"')
+            .then(|| serde_json::from_str::<String>(body).ok())
+            .flatten();
+        match line {
+            Some(line) => group
+                .text
+                .extend(line.replace(['\r', '\n'], " ").into_bytes()),
+            // Compact JSON holds no raw line break.
+            None => group.text.extend_from_slice(body.as_bytes()),
         }
         group.text.push(b'\n');
         group.rows.push(row);
@@ -564,10 +565,10 @@ mod tests {
     #[test]
     fn consecutive_events_of_a_source_form_one_input_a_line_each() {
         let batch = vec![
-            (1, "syslog:tcp".to_string(), Value::String("a\nb".into())),
-            (2, "syslog:tcp".to_string(), Value::String("c".into())),
-            (3, "bulk:x".to_string(), serde_json::json!({"k": 1})),
-            (4, "syslog:tcp".to_string(), Value::String("d".into())),
+            (1, "syslog:tcp".to_string(), r#""a\nb""#.to_string()),
+            (2, "syslog:tcp".to_string(), r#""c""#.to_string()),
+            (3, "bulk:x".to_string(), r#"{"k":1}"#.to_string()),
+            (4, "syslog:tcp".to_string(), r#""d""#.to_string()),
         ];
         let groups = groups(&batch);
         assert_eq!(groups.len(), 3);

@@ -59,7 +59,7 @@ async fn render(
 ) -> Result<Response, ApiError> {
     let renderer =
         vigil_report::renderer(format).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let engine = state.engine();
+    let state = state.clone();
     let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
         let summary = json!({
             "source": "vigil server",
@@ -67,16 +67,7 @@ async fn render(
             "detections": detections.len(),
         });
         let run = vigil_report::Run::new(summary, incidents, detections);
-        let embedded;
-        let attack = match &engine {
-            Some(engine) => engine.attack(),
-            None => {
-                embedded = vigil_attack::Attack::embedded()
-                    .map_err(|e| ApiError::internal(e.to_string()))?;
-                &embedded
-            }
-        };
-        let model = vigil_report::build(&run, attack);
+        let model = state.with_attack(|attack| vigil_report::build(&run, attack))?;
         let templates =
             vigil_report::Templates::new(None).map_err(|e| ApiError::internal(e.to_string()))?;
         let mut out = Vec::new();
@@ -179,9 +170,7 @@ pub(crate) async fn coverage(
     who: Principal,
 ) -> Result<Json<Value>, ApiError> {
     who.require(Role::Viewer)?;
-    let engine = state
-        .engine()
-        .ok_or_else(|| ApiError::unavailable("no rules are loaded on this server"))?;
+    let engine = state.loaded_engine()?;
     let answer = tokio::task::spawn_blocking(move || {
         let coverage = engine.coverage();
         json!({
@@ -241,16 +230,9 @@ pub(crate) async fn detections_layer(
             Ok(all)
         })
         .await?;
-    let engine = state.engine();
+    let state = state.clone();
     let layer = tokio::task::spawn_blocking(move || {
-        let embedded;
-        let attack = match &engine {
-            Some(engine) => engine.attack(),
-            None => {
-                embedded = vigil_attack::Attack::embedded().ok()?;
-                &embedded
-            }
-        };
+        state.with_attack(|attack| {
         let mut coverage = vigil_attack::Coverage::new(attack);
         for detection in &detections {
             let title = detection["rule_title"].as_str().unwrap_or("(untitled rule)");
@@ -258,14 +240,14 @@ pub(crate) async fn detections_layer(
                 coverage.add_mapping(&mapping, title);
             }
         }
-        Some(json!({
+        json!({
             "detections": detections.len(),
             "totals": coverage.totals(),
             "layer": coverage.layer("vigil detections", &format!("ATT&CK techniques of {} stored detections, by detection count", detections.len())),
-        }))
+        })
+        })
     })
     .await
-    .map_err(|e| ApiError::internal(format!("a layer task failed: {e}")))?
-    .ok_or_else(|| ApiError::internal("the embedded ATT&CK table did not load"))?;
+    .map_err(|e| ApiError::internal(format!("a layer task failed: {e}")))??;
     Ok(Json(layer))
 }

@@ -121,9 +121,7 @@ pub(crate) async fn list(
     Query(params): Query<RuleParams>,
 ) -> Result<Json<Value>, ApiError> {
     who.require(Role::Viewer)?;
-    let engine = state
-        .engine()
-        .ok_or_else(|| ApiError::unavailable("no rules are loaded on this server"))?;
+    let engine = state.loaded_engine()?;
     let detail = serde_json::to_value(&params).unwrap_or_default();
     let stored = state
         .with_store(move |store| {
@@ -262,9 +260,7 @@ pub(crate) async fn update(
     Json(patch): Json<RulePatch>,
 ) -> Result<Json<Value>, ApiError> {
     who.require(Role::Analyst)?;
-    let engine = state
-        .engine()
-        .ok_or_else(|| ApiError::unavailable("no rules are loaded on this server"))?;
+    let engine = state.loaded_engine()?;
     let loaded = engine
         .detector()
         .rules()

@@ -479,20 +479,25 @@ impl Store {
 
     /// Events after `after` (a sequence number), oldest first: (seq, source, event).
     pub fn events(&mut self, after: i64, limit: u64) -> Result<Vec<(i64, String, Value)>> {
+        self.event_texts(after, limit)?
+            .into_iter()
+            .map(|(seq, source, body)| {
+                Ok((seq, source, parse_json("events", &seq.to_string(), &body)?))
+            })
+            .collect()
+    }
+
+    /// [`Store::events`] with each event as its stored JSON text (compact, one line), for
+    /// readers that want the text and not a parsed value.
+    pub fn event_texts(&mut self, after: i64, limit: u64) -> Result<Vec<(i64, String, String)>> {
         let rows = self.db.query(
             "SELECT seq, source, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
             &[after.into(), (limit.min(100_000) as i64).into()],
         )?;
-        rows.iter()
-            .map(|r| {
-                let seq = r[0].int();
-                Ok((
-                    seq,
-                    r[1].text_or_empty(),
-                    parse_json("events", &seq.to_string(), &r[2].text_or_empty())?,
-                ))
-            })
-            .collect()
+        Ok(rows
+            .iter()
+            .map(|r| (r[0].int(), r[1].text_or_empty(), r[2].text_or_empty()))
+            .collect())
     }
 
     /// How many events are stored.
