@@ -6,6 +6,8 @@
 //! - [`fixtures`] is the repository's own `fixtures/` folder.
 //! - [`snapshot_settings`] are the `insta` settings that keep snapshots free of machine
 //!   paths.
+//! - [`mock_llm`] is a mock LLM provider on loopback that speaks each provider's wire
+//!   format.
 //!
 //! ```
 //! if let Some(corpus) = vigil_test_support::corpus() {
@@ -13,6 +15,8 @@
 //! }
 //! ```
 #![warn(missing_docs)]
+
+pub mod mock_llm;
 
 use std::path::{Path, PathBuf};
 

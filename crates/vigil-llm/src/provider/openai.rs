@@ -1,0 +1,126 @@
+//! OpenAI-compatible chat completions (`POST {url}/chat/completions`, server-sent events).
+//! The same wire format is spoken by OpenRouter, DeepSeek, Qwen's compatible mode, vLLM,
+//! LM Studio and llama.cpp's server.
+
+use serde_json::{Value, json};
+
+use super::{LlmProvider, Remote, Streamed, chunk, count, cut_off};
+use crate::{ProviderConfig, ProviderError, Request, sse};
+
+pub(super) fn build(_: &ProviderConfig, remote: Remote) -> Result<Box<dyn LlmProvider>, String> {
+    Ok(Box::new(OpenAi { remote }))
+}
+
+struct OpenAi {
+    remote: Remote,
+}
+
+impl LlmProvider for OpenAi {
+    fn name(&self) -> &str {
+        &self.remote.name
+    }
+    fn kind(&self) -> &'static str {
+        "openai"
+    }
+    fn model(&self) -> &str {
+        &self.remote.model
+    }
+    fn native_schema(&self) -> bool {
+        true
+    }
+
+    fn stream(
+        &self,
+        request: &Request,
+        on_token: &mut dyn FnMut(&str),
+    ) -> Result<Streamed, ProviderError> {
+        self.answer(request, on_token)
+            .map_err(|e| self.remote.scrub(e))
+    }
+}
+
+impl OpenAi {
+    /// The call itself; `stream` scrubs the key from whatever error it returns.
+    fn answer(
+        &self,
+        request: &Request,
+        on_token: &mut dyn FnMut(&str),
+    ) -> Result<Streamed, ProviderError> {
+        let mut body = json!({
+            "model": self.remote.model,
+            "messages": request.messages,
+            "stream": true,
+            "stream_options": {"include_usage": true},
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+        });
+        if let Some(schema) = &request.schema {
+            body["response_format"] = json!({
+                "type": "json_schema",
+                "json_schema": {"name": schema.name, "schema": schema.schema, "strict": true},
+            });
+        }
+        let mut headers = vec![("accept", "text/event-stream".to_owned())];
+        if let Some(secret) = &self.remote.secret {
+            headers.push(("authorization", format!("Bearer {}", secret.expose())));
+        }
+        let url = format!("{}/chat/completions", self.remote.url);
+        let mut reader = self.remote.http.post(&url, &headers, &body)?;
+        let mut out = Streamed::default();
+        let mut finish: Option<String> = None;
+        while let Some(event) = sse::next_event(&mut reader)? {
+            if event.data.trim() == "[DONE]" {
+                return finished(out, finish);
+            }
+            let value = chunk(&event.data)?;
+            if let Some(error) = value.get("error") {
+                let message = error
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("error");
+                return Err(ProviderError::Server {
+                    status: 0,
+                    message: message.to_owned(),
+                });
+            }
+            if let Some(choice) = value.pointer("/choices/0") {
+                // The first chunk carries the role and an empty content: not a token.
+                if let Some(text) = choice
+                    .pointer("/delta/content")
+                    .and_then(Value::as_str)
+                    .filter(|t| !t.is_empty())
+                {
+                    on_token(text);
+                    out.text.push_str(text);
+                }
+                if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+                    finish = Some(reason.to_owned());
+                }
+            }
+            if value.get("usage").is_some_and(Value::is_object) {
+                out.input_tokens = count(&value, "/usage/prompt_tokens");
+                out.output_tokens = count(&value, "/usage/completion_tokens");
+            }
+        }
+        // Some servers end the stream without `[DONE]` once they sent a finish reason.
+        if finish.is_some() {
+            finished(out, finish)
+        } else {
+            Err(cut_off())
+        }
+    }
+}
+
+fn finished(mut out: Streamed, finish: Option<String>) -> Result<Streamed, ProviderError> {
+    match finish.as_deref() {
+        Some("length") => out.truncated = true,
+        Some("content_filter") => {
+            return Err(ProviderError::Refused(
+                "finish_reason content_filter".to_owned(),
+            ));
+        }
+        None => return Err(cut_off()),
+        Some(_) => {}
+    }
+    Ok(out)
+}
