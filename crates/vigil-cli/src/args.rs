@@ -53,6 +53,83 @@ pub(crate) enum Command {
     /// The server's audit log: check its hash chain for tampering.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Hunt with a question in plain words ("SSH brute force from the last 3 days"): a
+    /// model (or, without one, the built-in parser) turns it into a query the engine runs.
+    Ask(AskArgs),
+    /// Investigate an incident: a model calls read-only tools within a step and token
+    /// budget (without a model, a fixed plan runs); the transcript is kept.
+    Investigate(InvestigateArgs),
+}
+
+/// Which LLM providers to use (shared by `ask`, `investigate` and `report`).
+#[derive(Debug, Args)]
+pub(crate) struct LlmArgs {
+    /// A providers file (TOML, `[[provider]]` tables tried in order; see the README's
+    /// "LLM" section). Default: $VIGIL_LLM_CONFIG.
+    #[arg(long, value_name = "FILE", env = "VIGIL_LLM_CONFIG")]
+    pub(crate) llm: Option<PathBuf>,
+    /// An in-process GGUF model (a build with `--features local`), tried after the
+    /// providers file's. Default: $VIGIL_LLM_MODEL.
+    #[arg(long, value_name = "GGUF", env = "VIGIL_LLM_MODEL")]
+    pub(crate) llm_model: Option<PathBuf>,
+    /// Use no model even when one is configured (deterministic output only).
+    #[arg(long)]
+    pub(crate) no_llm: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AskArgs {
+    /// The question, in quotes.
+    #[arg(value_name = "QUESTION")]
+    pub(crate) question: String,
+    /// Logs to hunt and search (files, directories, archives); or use --from.
+    #[arg(value_name = "PATH", required_unless_present = "from")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// A directory `vigil hunt --out` wrote, to ask about instead of hunting again.
+    #[arg(long, value_name = "DIR", conflicts_with = "paths")]
+    pub(crate) from: Option<PathBuf>,
+    /// "Now" for relative windows ("the last 3 days"), RFC 3339 (default: the newest
+    /// event in the data, so old logs answer for their own time).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) now: Option<String>,
+    /// Print the plan and the answer as one JSON object.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Only turn the question into a query and print it; run nothing.
+    #[arg(long)]
+    pub(crate) plan_only: bool,
+    #[command(flatten)]
+    pub(crate) llm: LlmArgs,
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InvestigateArgs {
+    /// The incident's id (from incidents.json), or a unique prefix of it.
+    #[arg(value_name = "INCIDENT")]
+    pub(crate) incident: String,
+    /// The directory `vigil hunt --out` wrote.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) from: PathBuf,
+    /// Tool calls at most.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub(crate) max_steps: u32,
+    /// Prompt and answer tokens at most, over all calls.
+    #[arg(long, value_name = "N", default_value_t = 40_000)]
+    pub(crate) max_tokens: u64,
+    /// Where to keep the transcript (default: DIR/investigations/INCIDENT-TIME.json).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) transcript: Option<PathBuf>,
+    /// Print the whole investigation as JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) llm: LlmArgs,
+    #[command(flatten)]
+    pub(crate) attack: AttackSourceArgs,
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +210,13 @@ pub(crate) struct ReportArgs {
     /// Report one incident only (its id from incidents.json, or a unique prefix of it).
     #[arg(long, value_name = "ID")]
     pub(crate) incident: Option<String>,
+    /// Also write each incident's narrative outcome (accepted, rejected, failed) as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) narratives: Option<PathBuf>,
+    /// With a model configured, incidents get a narrative written from their facts and
+    /// checked against them; otherwise the deterministic summary.
+    #[command(flatten)]
+    pub(crate) llm: LlmArgs,
     #[command(flatten)]
     pub(crate) attack: AttackSourceArgs,
 }

@@ -36,6 +36,8 @@ fn main() -> ExitCode {
         Command::Report(args) => commands::report::run(args),
         Command::Audit(args::AuditCommand::Verify(args)) => commands::audit::verify(args),
         Command::Serve(args) => commands::serve::run(&cli.global, args),
+        Command::Ask(args) => commands::ask::run(&cli.global, args),
+        Command::Investigate(args) => commands::investigate::run(&cli.global, args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

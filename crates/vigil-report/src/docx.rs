@@ -370,6 +370,23 @@ fn add_incident(mut doc: Document, number: usize, i: &Value) -> Document {
                 ))),
         )
         .add_paragraph(para(text_of(&i["executive_summary"])));
+    if let Some(narrative) = i["narrative"].as_object() {
+        let low = if narrative.get("low_confidence").and_then(Value::as_bool) == Some(true) {
+            "; a small local model's draft: low confidence"
+        } else {
+            ""
+        };
+        doc = doc
+            .add_paragraph(para(format!(
+                "Summary and narrative written by {} ({}) from this incident's facts and checked against them{low}. Scores and severity are vigil's.",
+                narrative.get("model").map(text_of).unwrap_or_default(),
+                narrative.get("provider").map(text_of).unwrap_or_default(),
+            )))
+            .add_paragraph(heading(2, "Analyst narrative"))
+            .add_paragraph(para(
+                narrative.get("analyst_narrative").map(text_of).unwrap_or_default(),
+            ));
+    }
 
     doc = doc
         .add_paragraph(heading(2, "Why this score"))

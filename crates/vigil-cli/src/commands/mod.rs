@@ -1,9 +1,12 @@
 //! One module per subcommand.
 
+pub(crate) mod ask;
 pub(crate) mod attack;
 pub(crate) mod audit;
 pub(crate) mod formats;
 pub(crate) mod hunt;
+pub(crate) mod investigate;
+pub(crate) mod llm;
 pub(crate) mod parse;
 pub(crate) mod report;
 pub(crate) mod rules;

@@ -21,7 +21,10 @@ pub(crate) fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
         })?;
     }
     let attack = super::attack::load(&args.attack)?;
-    let model = vigil_report::build(&run, &attack);
+    let mut model = vigil_report::build(&run, &attack);
+    if let Some(chain) = super::llm::chain(&args.llm)? {
+        narrate(&chain, &mut model, args.narratives.as_deref())?;
+    }
     let mut text = Vec::new();
     renderer.render(&model, &templates, &mut text)?;
     match &args.output {
@@ -35,4 +38,52 @@ pub(crate) fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Clean)
+}
+
+/// Narratives for the report's incidents: accepted ones replace the deterministic summary;
+/// each outcome is said on stderr (and written to `save` as JSON).
+fn narrate(
+    chain: &vigil_llm::Chain,
+    model: &mut serde_json::Value,
+    save: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let outcomes = vigil_agent::narrative::write_all(chain, model, &mut |_, _| {});
+    for outcome in &outcomes {
+        match outcome {
+            vigil_agent::narrative::Outcome::Accepted(n) => crate::output::say!(
+                "narrative: {} written by {} ({}){}{}",
+                n.incident,
+                n.model,
+                n.provider,
+                if n.dropped.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} sentence(s) dropped by the check", n.dropped.len())
+                },
+                if n.low_confidence {
+                    ", low confidence"
+                } else {
+                    ""
+                }
+            ),
+            vigil_agent::narrative::Outcome::Rejected {
+                incident, reason, ..
+            } => {
+                crate::output::say!(
+                    "narrative: {incident} rejected ({reason}); the facts summary stays"
+                )
+            }
+            vigil_agent::narrative::Outcome::Failed { incident, error } => {
+                crate::output::say!(
+                    "narrative: {incident} not written ({error}); the facts summary stays"
+                )
+            }
+        }
+    }
+    vigil_agent::narrative::apply(model, &outcomes);
+    if let Some(path) = save {
+        std::fs::write(path, serde_json::to_vec_pretty(&outcomes)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
 }
