@@ -6,6 +6,7 @@ mod audit;
 mod formats;
 mod hunt;
 mod incidents;
+mod llm;
 mod parse;
 mod report;
 mod serve;
