@@ -352,6 +352,10 @@ pub(crate) struct HuntArgs {
     /// built-in ones for --report.
     #[arg(long, value_name = "DIR", requires = "report")]
     pub(crate) template_dir: Option<PathBuf>,
+    /// With a model configured, --report incidents get narratives checked against their
+    /// facts (as `vigil report --llm`).
+    #[command(flatten)]
+    pub(crate) llm: LlmArgs,
     #[command(flatten)]
     pub(crate) engine: EngineArgs,
     #[command(flatten)]

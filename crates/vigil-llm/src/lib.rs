@@ -23,7 +23,7 @@ mod http;
 mod provider;
 mod schema;
 mod secret;
-mod sse;
+pub mod sse;
 
 use std::time::Duration;
 

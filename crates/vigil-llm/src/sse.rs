@@ -6,16 +6,18 @@ use crate::ProviderError;
 
 /// One server-sent event: its `event:` name (empty when none) and its joined `data:` lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Event {
-    pub(crate) name: String,
-    pub(crate) data: String,
+pub struct Event {
+    /// The `event:` name, empty when none was sent.
+    pub name: String,
+    /// The `data:` lines, joined with line breaks.
+    pub data: String,
 }
 
 /// The most one line of a stream may hold; a longer one is malformed, not a memory hazard.
 const MAX_LINE: usize = 4 << 20;
 
 /// Reads the next line without its line ending; `None` at the end of the stream.
-pub(crate) fn next_line(reader: &mut dyn BufRead) -> Result<Option<String>, ProviderError> {
+pub fn next_line(reader: &mut dyn BufRead) -> Result<Option<String>, ProviderError> {
     let mut bytes = Vec::new();
     loop {
         let buffer = reader.fill_buf().map_err(crate::http::io_error)?;
@@ -53,7 +55,7 @@ fn memchr_newline(buffer: &[u8]) -> Option<usize> {
 
 /// Reads the next server-sent event (comments and `id:`/`retry:` fields skipped); `None` at
 /// the end of the stream.
-pub(crate) fn next_event(reader: &mut dyn BufRead) -> Result<Option<Event>, ProviderError> {
+pub fn next_event(reader: &mut dyn BufRead) -> Result<Option<Event>, ProviderError> {
     let mut name = String::new();
     let mut data: Option<String> = None;
     while let Some(line) = next_line(reader)? {

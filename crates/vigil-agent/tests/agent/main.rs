@@ -8,4 +8,6 @@ mod support;
 mod ask;
 mod injection;
 mod investigate;
+#[cfg(feature = "local")]
+mod local;
 mod narrative;

@@ -30,6 +30,11 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
         .then(|| vigil_report::Templates::new(args.template_dir.as_deref()))
         .transpose()
         .map_err(|e| UsageError(e.to_string()))?;
+    let chain = if reports.is_empty() {
+        None
+    } else {
+        super::llm::chain(&args.llm)?
+    };
     let (engine, report) = engine(global, &args.engine, args.read.show_errors)?;
 
     let mut plan = Plan::new(&args.paths);
@@ -83,7 +88,10 @@ pub(crate) fn run(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<Outcome
             // Read back what was written: the reports show the numbers exactly as the
             // files hold them (f32 scores widen when turned into JSON values in memory).
             let run = vigil_report::Run::load(out)?;
-            let model = vigil_report::build(&run, engine.attack());
+            let mut model = vigil_report::build(&run, engine.attack());
+            if let Some(chain) = &chain {
+                super::report::narrate(chain, &mut model, None)?;
+            }
             for renderer in &reports {
                 let path = out.join(format!("report.{}", renderer.extension()));
                 let mut text = Vec::new();

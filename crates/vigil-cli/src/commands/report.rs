@@ -42,7 +42,7 @@ pub(crate) fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
 
 /// Narratives for the report's incidents: accepted ones replace the deterministic summary;
 /// each outcome is said on stderr (and written to `save` as JSON).
-fn narrate(
+pub(crate) fn narrate(
     chain: &vigil_llm::Chain,
     model: &mut serde_json::Value,
     save: Option<&std::path::Path>,

@@ -212,6 +212,24 @@ fn reports_take_checked_narratives_when_a_model_is_configured() {
     // Without a model, the same report keeps the deterministic summaries.
     let output = vigil(&["report", "--from", path_arg(hunt.path())]);
     assert!(!stdout(&output).contains("Analyst narrative"));
+
+    // `vigil hunt --report` takes them too.
+    let ssh = vigil_test_support::corpus_path("logs/linux-auth-sshd").unwrap();
+    let again = tempfile::tempdir().unwrap();
+    let output = vigil(&[
+        "hunt",
+        path_arg(&ssh),
+        "--out",
+        path_arg(again.path()),
+        "--report",
+        "md",
+        "--llm",
+        path_arg(&config),
+        "-q",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let md = std::fs::read_to_string(again.path().join("report.md")).unwrap();
+    assert_eq!(md.matches("### Analyst narrative").count(), 1, "{md}");
 }
 
 #[test]
