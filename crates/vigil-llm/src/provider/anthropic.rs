@@ -3,48 +3,21 @@
 
 use serde_json::{Value, json};
 
-use super::{LlmProvider, Remote, Streamed, chunk, count, cut_off, split_system};
-use crate::{ProviderConfig, ProviderError, Request, Role, sse};
+use super::{Remote, Streamed, Wire, chunk, count, cut_off, split_system};
+use crate::{ProviderError, Request, Role, sse};
 
 /// The API version vigil speaks.
 const VERSION: &str = "2023-06-01";
 
-pub(super) fn build(_: &ProviderConfig, remote: Remote) -> Result<Box<dyn LlmProvider>, String> {
-    Ok(Box::new(Anthropic { remote }))
-}
+/// The wire format.
+pub(super) struct Anthropic;
 
-struct Anthropic {
-    remote: Remote,
-}
+impl Wire for Anthropic {
+    const KIND: &'static str = "anthropic";
+    const NATIVE_SCHEMA: bool = false;
 
-impl LlmProvider for Anthropic {
-    fn name(&self) -> &str {
-        &self.remote.name
-    }
-    fn kind(&self) -> &'static str {
-        "anthropic"
-    }
-    fn model(&self) -> &str {
-        &self.remote.model
-    }
-    fn native_schema(&self) -> bool {
-        false
-    }
-
-    fn stream(
-        &self,
-        request: &Request,
-        on_token: &mut dyn FnMut(&str),
-    ) -> Result<Streamed, ProviderError> {
-        self.answer(request, on_token)
-            .map_err(|e| self.remote.scrub(e))
-    }
-}
-
-impl Anthropic {
-    /// The call itself; `stream` scrubs the key from whatever error it returns.
     fn answer(
-        &self,
+        remote: &Remote,
         request: &Request,
         on_token: &mut dyn FnMut(&str),
     ) -> Result<Streamed, ProviderError> {
@@ -65,7 +38,7 @@ impl Anthropic {
             .map(|(role, content)| json!({"role": role, "content": content}))
             .collect();
         let mut body = json!({
-            "model": self.remote.model,
+            "model": remote.model,
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
             "messages": messages,
@@ -75,11 +48,11 @@ impl Anthropic {
             body["system"] = Value::String(system);
         }
         let mut headers = vec![("anthropic-version", VERSION.to_owned())];
-        if let Some(secret) = &self.remote.secret {
+        if let Some(secret) = &remote.secret {
             headers.push(("x-api-key", secret.expose().to_owned()));
         }
-        let url = format!("{}/v1/messages", self.remote.url);
-        let mut reader = self.remote.http.post(&url, &headers, &body)?;
+        let url = format!("{}/v1/messages", remote.url);
+        let mut reader = remote.http.post(&url, &headers, &body)?;
         let mut out = Streamed::default();
         let mut stop: Option<String> = None;
         while let Some(event) = sse::next_event(&mut reader)? {

@@ -2,45 +2,18 @@
 
 use serde_json::{Value, json};
 
-use super::{LlmProvider, Remote, Streamed, chunk, count, cut_off, split_system};
-use crate::{ProviderConfig, ProviderError, Request, Role, sse};
+use super::{Remote, Streamed, Wire, chunk, count, cut_off, split_system};
+use crate::{ProviderError, Request, Role, sse};
 
-pub(super) fn build(_: &ProviderConfig, remote: Remote) -> Result<Box<dyn LlmProvider>, String> {
-    Ok(Box::new(Gemini { remote }))
-}
+/// The wire format.
+pub(super) struct Gemini;
 
-struct Gemini {
-    remote: Remote,
-}
+impl Wire for Gemini {
+    const KIND: &'static str = "gemini";
+    const NATIVE_SCHEMA: bool = true;
 
-impl LlmProvider for Gemini {
-    fn name(&self) -> &str {
-        &self.remote.name
-    }
-    fn kind(&self) -> &'static str {
-        "gemini"
-    }
-    fn model(&self) -> &str {
-        &self.remote.model
-    }
-    fn native_schema(&self) -> bool {
-        true
-    }
-
-    fn stream(
-        &self,
-        request: &Request,
-        on_token: &mut dyn FnMut(&str),
-    ) -> Result<Streamed, ProviderError> {
-        self.answer(request, on_token)
-            .map_err(|e| self.remote.scrub(e))
-    }
-}
-
-impl Gemini {
-    /// The call itself; `stream` scrubs the key from whatever error it returns.
     fn answer(
-        &self,
+        remote: &Remote,
         request: &Request,
         on_token: &mut dyn FnMut(&str),
     ) -> Result<Streamed, ProviderError> {
@@ -69,14 +42,14 @@ impl Gemini {
             body["systemInstruction"] = json!({"parts": [{"text": system}]});
         }
         let mut headers = Vec::new();
-        if let Some(secret) = &self.remote.secret {
+        if let Some(secret) = &remote.secret {
             headers.push(("x-goog-api-key", secret.expose().to_owned()));
         }
         let url = format!(
             "{}/v1beta/models/{}:streamGenerateContent?alt=sse",
-            self.remote.url, self.remote.model
+            remote.url, remote.model
         );
-        let mut reader = self.remote.http.post(&url, &headers, &body)?;
+        let mut reader = remote.http.post(&url, &headers, &body)?;
         let mut out = Streamed::default();
         let mut finish: Option<String> = None;
         while let Some(event) = sse::next_event(&mut reader)? {

@@ -62,28 +62,28 @@ const KINDS: &[(&str, &str, &str, bool, Build)] = &[
         "OpenAI-compatible chat completions (OpenAI, OpenRouter, DeepSeek, Qwen, vLLM, LM Studio, llama.cpp server)",
         "https://api.openai.com/v1",
         false,
-        openai::build,
+        remote::<openai::OpenAi>,
     ),
     (
         "ollama",
         "Ollama's native /api/chat",
         "http://127.0.0.1:11434",
         false,
-        ollama::build,
+        remote::<ollama::Ollama>,
     ),
     (
         "anthropic",
         "Anthropic's Messages API",
         "https://api.anthropic.com",
         true,
-        anthropic::build,
+        remote::<anthropic::Anthropic>,
     ),
     (
         "gemini",
         "Google's Gemini API",
         "https://generativelanguage.googleapis.com",
         true,
-        gemini::build,
+        remote::<gemini::Gemini>,
     ),
     (
         "local",
@@ -97,6 +97,57 @@ const KINDS: &[(&str, &str, &str, bool, Build)] = &[
 /// The provider kinds this build knows, with what each speaks.
 pub fn kinds() -> impl Iterator<Item = (&'static str, &'static str)> {
     KINDS.iter().map(|(kind, about, ..)| (*kind, *about))
+}
+
+/// A remote provider's wire format: how it sends a request and reads the streamed answer.
+/// Adding a remote provider means a `Wire` and a line in [`KINDS`].
+pub(crate) trait Wire: Send + Sync + 'static {
+    /// The kind's name in providers files.
+    const KIND: &'static str;
+    /// Whether the API takes the JSON Schema of structured output as a parameter.
+    const NATIVE_SCHEMA: bool;
+    /// Sends `request` and streams the answer to `on_token`.
+    fn answer(
+        remote: &Remote,
+        request: &Request,
+        on_token: &mut dyn FnMut(&str),
+    ) -> Result<Streamed, ProviderError>;
+}
+
+/// A remote provider speaking wire format `W`.
+struct RemoteProvider<W> {
+    remote: Remote,
+    wire: std::marker::PhantomData<W>,
+}
+
+fn remote<W: Wire>(_: &ProviderConfig, remote: Remote) -> Result<Box<dyn LlmProvider>, String> {
+    Ok(Box::new(RemoteProvider::<W> {
+        remote,
+        wire: std::marker::PhantomData,
+    }))
+}
+
+impl<W: Wire> LlmProvider for RemoteProvider<W> {
+    fn name(&self) -> &str {
+        &self.remote.name
+    }
+    fn kind(&self) -> &'static str {
+        W::KIND
+    }
+    fn model(&self) -> &str {
+        &self.remote.model
+    }
+    fn native_schema(&self) -> bool {
+        W::NATIVE_SCHEMA
+    }
+    fn stream(
+        &self,
+        request: &Request,
+        on_token: &mut dyn FnMut(&str),
+    ) -> Result<Streamed, ProviderError> {
+        // Servers echo keys in error bodies, in-stream error events and malformed chunks.
+        W::answer(&self.remote, request, on_token).map_err(|e| self.remote.scrub(e))
+    }
 }
 
 /// What a remote provider needs: its name, model, base URL and HTTP client.

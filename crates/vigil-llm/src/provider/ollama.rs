@@ -2,50 +2,23 @@
 
 use serde_json::{Value, json};
 
-use super::{LlmProvider, Remote, Streamed, chunk, count, cut_off};
-use crate::{ProviderConfig, ProviderError, Request, sse};
+use super::{Remote, Streamed, Wire, chunk, count, cut_off};
+use crate::{ProviderError, Request, sse};
 
-pub(super) fn build(_: &ProviderConfig, remote: Remote) -> Result<Box<dyn LlmProvider>, String> {
-    Ok(Box::new(Ollama { remote }))
-}
+/// The wire format.
+pub(super) struct Ollama;
 
-struct Ollama {
-    remote: Remote,
-}
+impl Wire for Ollama {
+    const KIND: &'static str = "ollama";
+    const NATIVE_SCHEMA: bool = true;
 
-impl LlmProvider for Ollama {
-    fn name(&self) -> &str {
-        &self.remote.name
-    }
-    fn kind(&self) -> &'static str {
-        "ollama"
-    }
-    fn model(&self) -> &str {
-        &self.remote.model
-    }
-    fn native_schema(&self) -> bool {
-        true
-    }
-
-    fn stream(
-        &self,
-        request: &Request,
-        on_token: &mut dyn FnMut(&str),
-    ) -> Result<Streamed, ProviderError> {
-        self.answer(request, on_token)
-            .map_err(|e| self.remote.scrub(e))
-    }
-}
-
-impl Ollama {
-    /// The call itself; `stream` scrubs the key from whatever error it returns.
     fn answer(
-        &self,
+        remote: &Remote,
         request: &Request,
         on_token: &mut dyn FnMut(&str),
     ) -> Result<Streamed, ProviderError> {
         let mut body = json!({
-            "model": self.remote.model,
+            "model": remote.model,
             "messages": request.messages,
             "stream": true,
             "options": {"num_predict": request.max_tokens, "temperature": request.temperature},
@@ -54,11 +27,11 @@ impl Ollama {
             body["format"] = schema.schema.clone();
         }
         let mut headers = Vec::new();
-        if let Some(secret) = &self.remote.secret {
+        if let Some(secret) = &remote.secret {
             headers.push(("authorization", format!("Bearer {}", secret.expose())));
         }
-        let url = format!("{}/api/chat", self.remote.url);
-        let mut reader = self.remote.http.post(&url, &headers, &body)?;
+        let url = format!("{}/api/chat", remote.url);
+        let mut reader = remote.http.post(&url, &headers, &body)?;
         let mut out = Streamed::default();
         while let Some(line) = sse::next_line(&mut reader)? {
             if line.trim().is_empty() {

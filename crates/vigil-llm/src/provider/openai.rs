@@ -4,50 +4,23 @@
 
 use serde_json::{Value, json};
 
-use super::{LlmProvider, Remote, Streamed, chunk, count, cut_off};
-use crate::{ProviderConfig, ProviderError, Request, sse};
+use super::{Remote, Streamed, Wire, chunk, count, cut_off};
+use crate::{ProviderError, Request, sse};
 
-pub(super) fn build(_: &ProviderConfig, remote: Remote) -> Result<Box<dyn LlmProvider>, String> {
-    Ok(Box::new(OpenAi { remote }))
-}
+/// The wire format.
+pub(super) struct OpenAi;
 
-struct OpenAi {
-    remote: Remote,
-}
+impl Wire for OpenAi {
+    const KIND: &'static str = "openai";
+    const NATIVE_SCHEMA: bool = true;
 
-impl LlmProvider for OpenAi {
-    fn name(&self) -> &str {
-        &self.remote.name
-    }
-    fn kind(&self) -> &'static str {
-        "openai"
-    }
-    fn model(&self) -> &str {
-        &self.remote.model
-    }
-    fn native_schema(&self) -> bool {
-        true
-    }
-
-    fn stream(
-        &self,
-        request: &Request,
-        on_token: &mut dyn FnMut(&str),
-    ) -> Result<Streamed, ProviderError> {
-        self.answer(request, on_token)
-            .map_err(|e| self.remote.scrub(e))
-    }
-}
-
-impl OpenAi {
-    /// The call itself; `stream` scrubs the key from whatever error it returns.
     fn answer(
-        &self,
+        remote: &Remote,
         request: &Request,
         on_token: &mut dyn FnMut(&str),
     ) -> Result<Streamed, ProviderError> {
         let mut body = json!({
-            "model": self.remote.model,
+            "model": remote.model,
             "messages": request.messages,
             "stream": true,
             "stream_options": {"include_usage": true},
@@ -61,11 +34,11 @@ impl OpenAi {
             });
         }
         let mut headers = vec![("accept", "text/event-stream".to_owned())];
-        if let Some(secret) = &self.remote.secret {
+        if let Some(secret) = &remote.secret {
             headers.push(("authorization", format!("Bearer {}", secret.expose())));
         }
-        let url = format!("{}/chat/completions", self.remote.url);
-        let mut reader = self.remote.http.post(&url, &headers, &body)?;
+        let url = format!("{}/chat/completions", remote.url);
+        let mut reader = remote.http.post(&url, &headers, &body)?;
         let mut out = Streamed::default();
         let mut finish: Option<String> = None;
         while let Some(event) = sse::next_event(&mut reader)? {
