@@ -31,7 +31,7 @@ pub struct Budget {
 impl Default for Budget {
     fn default() -> Self {
         Self {
-            max_steps: 8,
+            max_steps: 12,
             max_tokens: 40_000,
         }
     }
@@ -491,7 +491,7 @@ fn built_in(
     }
     for (n, (name, argument, thought)) in plan
         .into_iter()
-        .take(investigation.budget.max_steps.max(1) as usize * 3)
+        .take(investigation.budget.max_steps.max(1) as usize)
         .enumerate()
     {
         let Some(tool) = tool(name) else { continue };

@@ -114,8 +114,8 @@ pub(crate) struct InvestigateArgs {
     /// The directory `vigil hunt --out` wrote.
     #[arg(long, value_name = "DIR")]
     pub(crate) from: PathBuf,
-    /// Tool calls at most.
-    #[arg(long, value_name = "N", default_value_t = 8)]
+    /// Tool calls at most (the built-in plan's lookups count too).
+    #[arg(long, value_name = "N", default_value_t = 12)]
     pub(crate) max_steps: u32,
     /// Prompt and answer tokens at most, over all calls.
     #[arg(long, value_name = "N", default_value_t = 40_000)]
@@ -168,6 +168,10 @@ pub(crate) struct ServeArgs {
     pub(crate) timezone: String,
     #[command(flatten)]
     pub(crate) engine: EngineArgs,
+    /// The models `/api/v1/ask`, narratives and investigations ask (without any: the
+    /// built-in parser and investigation plan; no narratives).
+    #[command(flatten)]
+    pub(crate) llm: LlmArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -36,6 +36,14 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, message)
     }
+    /// 409: the request cannot be served as the server is set up.
+    pub fn conflict(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, message)
+    }
+    /// 422: well-formed, but nothing can be made of it.
+    pub fn unprocessable(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
     /// 429.
     pub fn too_many(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::TOO_MANY_REQUESTS, message)
@@ -64,15 +72,22 @@ impl From<vigil_store::Error> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The answer's body: `{"error": {"code", "message"}}`, the code being the status's
+    /// reason in snake case (`not_found`).
+    pub(crate) fn body(&self) -> serde_json::Value {
         let code = self
             .status
             .canonical_reason()
             .unwrap_or("error")
             .to_lowercase()
             .replace(' ', "_");
-        let body = serde_json::json!({"error": {"code": code, "message": self.message}});
-        (self.status, axum::Json(body)).into_response()
+        serde_json::json!({"error": {"code": code, "message": self.message}})
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body())).into_response()
     }
 }

@@ -15,6 +15,8 @@
 //! | `POST /_bulk`, `/{index}/_bulk`, `/api/v1/ingest/bulk` (Elasticsearch bulk), `POST /services/collector[/event]`, `/api/v1/ingest/hec` (Splunk HEC) | no | yes | yes |
 //! | `GET /api/v1/incidents/{id}/report`, `GET /api/v1/report`, `GET /api/v1/coverage`, `GET /api/v1/coverage/detections`, `GET /api/v1/rules`, `GET /api/v1/suppressions`, `GET /api/v1/hunts`, `GET /api/v1/hunts/{id}`, `GET /api/v1/stream/incidents`, `/stream/hunts` (SSE), `/stream/detections` (WebSocket) | yes | yes | yes |
 //! | `POST /api/v1/rules`, `POST /api/v1/rules/lint`, `PATCH`/`DELETE /api/v1/rules/{id}`, `POST /api/v1/suppressions`, `DELETE /api/v1/suppressions/{id}`, `POST /api/v1/hunts`, `POST /api/v1/hunts/upload` | no | yes | yes |
+//! | `POST /api/v1/ask` (a question in plain words; JSON or SSE), `GET /api/v1/incidents/{id}/investigations` | yes | yes | yes |
+//! | `POST /api/v1/incidents/{id}/narrative`, `POST /api/v1/incidents/{id}/investigations` | no | yes | yes |
 //! | `GET /api/v1/openapi.json` (the API's OpenAPI 3.1 document) | yes | yes | yes |
 //! | `GET`/`POST /api/v1/users`, `GET`/`POST /api/v1/api-keys`, `DELETE /api/v1/api-keys/{id}`, `GET /api/v1/audit/verify` | no | no | yes |
 //!
@@ -24,9 +26,13 @@
 //! may send the key as `Authorization: Splunk <key>` (HEC) or `Authorization: ApiKey
 //! <base64 of id:secret>` (Elasticsearch clients).
 //!
+//! With models set ([`AppState::set_llm`]) questions, narratives and investigations ask
+//! them; see `agent`.
+//!
 //! Live ingestion ([`AppState::start_live`]) hunts what the bulk and HEC endpoints and the
 //! syslog listeners ([`syslog::serve_udp`], [`syslog::serve_tcp`]) store; see [`live`].
 
+mod agent;
 mod auth;
 mod error;
 mod hunts;
@@ -78,6 +84,8 @@ struct Inner {
     generation: AtomicU64,
     /// How records are read, once live ingestion starts.
     read: OnceLock<vigil_ingest::ReadOptions>,
+    /// The models questions, narratives and investigations ask, once set.
+    llm: RwLock<Option<Arc<vigil_llm::Chain>>>,
 }
 
 /// Counters `/metrics` shows (Prometheus text format).
@@ -117,6 +125,7 @@ impl AppState {
                 hunting: RwLock::new(None),
                 generation: AtomicU64::new(0),
                 read: OnceLock::new(),
+                llm: RwLock::new(None),
             }),
         })
     }
@@ -145,6 +154,20 @@ impl AppState {
             .generation
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(report)
+    }
+
+    /// Sets the models that write hunting queries, narratives and investigations (`None`
+    /// or an empty chain: none; questions are then read by the built-in parser,
+    /// investigations follow the built-in plan and narratives are refused with 409).
+    pub fn set_llm(&self, chain: Option<vigil_llm::Chain>) {
+        if let Ok(mut llm) = self.inner.llm.write() {
+            *llm = chain.filter(|c| !c.is_empty()).map(Arc::new);
+        }
+    }
+
+    /// The models, when set.
+    fn llm(&self) -> Option<Arc<vigil_llm::Chain>> {
+        self.inner.llm.read().ok()?.clone()
     }
 
     /// The engine the server hunts with, once set.

@@ -64,7 +64,7 @@ fn endpoint(
 
 /// Every endpoint.
 pub(crate) fn endpoints() -> Vec<Endpoint> {
-    use crate::{hunts, ingest, reports, rules, stream};
+    use crate::{agent, hunts, ingest, reports, rules, stream};
     use Body::{Json, None as NoBody, Raw};
     use axum::routing::{delete, get, patch, post};
     let viewer = Some(Role::Viewer);
@@ -172,6 +172,49 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             NoBody,
             (200, "the report file"),
             get(reports::incident_report),
+        ),
+        endpoint(
+            "post",
+            "/api/v1/incidents/{id}/narrative",
+            "A narrative of an incident written by the configured LLM and checked against its facts (409 when no LLM is configured)",
+            analyst,
+            None,
+            NoBody,
+            json("the outcome: `{outcome: accepted|rejected|failed, incident, ...}`"),
+            post(agent::narrative),
+        ),
+        endpoint(
+            "post",
+            "/api/v1/incidents/{id}/investigations",
+            "Investigate an incident with read-only tools (led by the configured LLM, else the built-in plan); the transcript is stored",
+            analyst,
+            None,
+            Json(schema::<agent::InvestigationBody>),
+            (
+                201,
+                "the stored investigation: `{id, incident, created_at, created_by, investigation}`",
+            ),
+            post(agent::investigate),
+        ),
+        endpoint(
+            "get",
+            "/api/v1/incidents/{id}/investigations",
+            "An incident's stored investigations, newest first",
+            viewer,
+            None,
+            NoBody,
+            json("`{items}`"),
+            get(agent::investigations),
+        ),
+        endpoint(
+            "post",
+            "/api/v1/ask",
+            "A question in plain words, answered over the stored detections and incidents (422 when nothing can read it); with Accept: text/event-stream, Server-Sent Events `start`, `token`, `discard`, `plan`, `answer`, `error`",
+            viewer,
+            None,
+            Json(schema::<agent::AskBody>),
+            json("`{plan, answer}`, or text/event-stream"),
+            post(agent::ask),
         ),
         endpoint(
             "get",
@@ -587,7 +630,7 @@ pub(crate) fn document() -> Value {
         // a body it cannot read (415, 422, 413: plain text naming the problem).
         responses.insert(
             "4XX".into(),
-            json!({"description": "a client error: bad input (the message says what), unknown id, not logged in (401), role too low (403), over the rate limit (429, Retry-After)"}),
+            json!({"description": "a client error: bad input (the message says what), unknown id, not logged in (401), role too low (403), not possible as the server is set up (409: no LLM configured), nothing to make of it (422: a question nothing can read), over the rate limit (429, Retry-After)"}),
         );
         let mut operation = json!({
             "summary": summary,

@@ -37,7 +37,10 @@ fn content_type(extension: &str) -> &'static str {
 }
 
 /// The detections (stored objects) of `incidents`.
-fn detections_of(store: &mut Store, incidents: &[Value]) -> Result<Vec<Value>, ApiError> {
+pub(crate) fn detections_of(
+    store: &mut Store,
+    incidents: &[Value],
+) -> Result<Vec<Value>, ApiError> {
     let mut detections = Vec::new();
     for incident in incidents {
         for id in incident["detections"].as_array().into_iter().flatten() {

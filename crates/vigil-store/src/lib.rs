@@ -6,7 +6,8 @@
 //!
 //! It holds events received live, hunt runs, detections with the event that matched,
 //! incidents with their case (status, assignee, notes), rules with their enabled state,
-//! suppressions, users, API keys (hashes only) and an append-only audit log whose records
+//! suppressions, investigations of incidents (their transcripts), users, API keys (hashes
+//! only) and an append-only audit log whose records
 //! are chained by SHA-256 ([`Store::verify_audit`] finds a changed, removed or reordered
 //! record).
 //!
@@ -26,8 +27,8 @@ mod store;
 pub use error::{Error, Result};
 pub use store::{
     ApiKey, AuditRecord, AuditVerdict, CaseStatus, CaseUpdate, DetectionQuery, GENESIS, HuntRun,
-    IncidentQuery, IncidentSort, Note, Page, Store, StoredDetection, StoredIncident, StoredRule,
-    StoredSuppression, User,
+    IncidentQuery, IncidentSort, Note, Page, Store, StoredDetection, StoredIncident,
+    StoredInvestigation, StoredRule, StoredSuppression, User,
 };
 
 /// A store URL or path with any password replaced by `***`, for messages and logs.

@@ -8,8 +8,14 @@ use crate::backend::{Backend, Cell, Param, Postgres, Sqlite};
 use crate::error::{Error, Result};
 
 /// The migrations, in order: (version, name, SQL). One SQL dialect serves both databases.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (
+        2,
+        "investigations",
+        include_str!("../migrations/0002_investigations.sql"),
+    ),
+];
 
 /// The audit chain's first `prev_hash`.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -244,6 +250,21 @@ pub struct HuntRun {
     pub error: Option<String>,
 }
 
+/// An investigation of an incident: its transcript, kept as it was written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredInvestigation {
+    /// Its id.
+    pub id: String,
+    /// The incident investigated.
+    pub incident: String,
+    /// When it was stored (RFC 3339, microseconds).
+    pub created_at: String,
+    /// Who ran it.
+    pub created_by: Option<String>,
+    /// The transcript (steps, result, budget) as JSON.
+    pub investigation: Value,
+}
+
 /// A user.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct User {
@@ -340,6 +361,7 @@ const INCIDENT_COLUMNS: &str = "body, status, assignee, notes, created_at, updat
 const RULE_COLUMNS: &str = "id, title, level, source, enabled, updated_at, updated_by";
 const RUN_COLUMNS: &str =
     "id, kind, status, started_at, finished_at, progress, created_by, summary, error";
+const INVESTIGATION_COLUMNS: &str = "id, incident_id, created_at, created_by, body";
 const USER_COLUMNS: &str = "name, role, password_hash, created_at, disabled";
 const KEY_COLUMNS: &str = "id, name, owner, role, secret_hash, created_at, revoked_at";
 const AUDIT_COLUMNS: &str = "seq, at, actor, action, target, detail, prev_hash, hash";
@@ -1003,6 +1025,65 @@ impl Store {
             &[(limit.min(1_000) as i64).into()],
         )?;
         rows.iter().map(|r| Store::run_of(r)).collect()
+    }
+
+    // ---- investigations ----
+
+    /// Stores an investigation of `incident` by `by`; the stored record.
+    pub fn put_investigation(
+        &mut self,
+        id: &str,
+        incident: &str,
+        by: Option<&str>,
+        investigation: &Value,
+    ) -> Result<StoredInvestigation> {
+        // A fixed precision keeps text order and time order the same.
+        let at = jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string();
+        self.db.execute(
+            &format!("INSERT INTO investigations ({INVESTIGATION_COLUMNS}) VALUES (?, ?, ?, ?, ?)"),
+            &[
+                id.into(),
+                incident.into(),
+                at.clone().into(),
+                by.into(),
+                json_of(investigation).into(),
+            ],
+        )?;
+        Ok(StoredInvestigation {
+            id: id.to_string(),
+            incident: incident.to_string(),
+            created_at: at,
+            created_by: by.map(str::to_string),
+            investigation: investigation.clone(),
+        })
+    }
+
+    fn investigation_of(row: &[Cell]) -> Result<StoredInvestigation> {
+        let id = row[0].text_or_empty();
+        Ok(StoredInvestigation {
+            investigation: parse_json("investigations", &id, &row[4].text_or_empty())?,
+            id,
+            incident: row[1].text_or_empty(),
+            created_at: row[2].text_or_empty(),
+            created_by: row[3].text(),
+        })
+    }
+
+    /// The investigations of `incident`, newest first (at most `limit`, at most 1,000).
+    pub fn investigations(
+        &mut self,
+        incident: &str,
+        limit: u64,
+    ) -> Result<Vec<StoredInvestigation>> {
+        let rows = self.db.query(
+            &format!(
+                "SELECT {INVESTIGATION_COLUMNS} FROM investigations WHERE incident_id = ? ORDER BY created_at DESC, id DESC LIMIT ?"
+            ),
+            &[incident.into(), (limit.min(1_000) as i64).into()],
+        )?;
+        rows.iter().map(|r| Store::investigation_of(r)).collect()
     }
 
     // ---- users ----

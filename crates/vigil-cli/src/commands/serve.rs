@@ -46,6 +46,19 @@ pub(crate) fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<Outcom
         burst: (args.rate_limit * 4.0).max(1.0),
     };
     let state = vigil_server::AppState::with_rate_limit(store, &token_secret(&dir)?, limit)?;
+    let chain = super::llm::chain(&args.llm)?;
+    let models = chain.as_ref().map_or_else(
+        || "no LLM".to_owned(),
+        |chain| {
+            let names: Vec<String> = chain
+                .providers()
+                .into_iter()
+                .map(|(name, _, model)| format!("{model} via {name}"))
+                .collect();
+            format!("LLM {}", names.join(", "))
+        },
+    );
+    state.set_llm(chain);
     let read = vigil_ingest::ReadOptions {
         year: args.year,
         timezone: super::parse::time_zone(&args.timezone)?,
@@ -105,7 +118,7 @@ pub(crate) fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<Outcom
             ));
         }
         eprintln!(
-            "vigil serving on http://{} (store {}, {} rules)",
+            "vigil serving on http://{} (store {}, {} rules, {models})",
             listener.local_addr()?,
             vigil_store::redacted(&target),
             rules.loaded

@@ -1,6 +1,9 @@
 //! The API without a socket (`app(state).oneshot`): every endpoint for every role (the
-//! whole permission matrix), logins, tokens, API keys, case work and the audit trail.
+//! whole permission matrix), logins, tokens, API keys, case work and the audit trail;
+//! questions, narratives and investigations in `agent`.
 #![allow(clippy::unwrap_used)] // Test code fails loudly; that is its job.
+
+mod agent;
 
 use axum::Router;
 use axum::body::Body;
@@ -43,6 +46,11 @@ struct Server {
 }
 
 fn server() -> Server {
+    server_with(None)
+}
+
+/// A server whose questions, narratives and investigations ask `llm`.
+fn server_with(llm: Option<vigil_llm::Chain>) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("vigil.db");
     let mut store = Store::open(db.to_str().unwrap()).unwrap();
@@ -71,6 +79,7 @@ fn server() -> Server {
             vigil_attack::Attack::embedded().unwrap(),
         )
         .unwrap();
+    state.set_llm(llm);
     let worker = state
         .start_live(vigil_server::LiveOptions::default())
         .unwrap();
@@ -399,6 +408,35 @@ async fn every_endpoint_for_every_role() {
             "viewer",
             StatusCode::NOT_FOUND,
         ),
+        (
+            Method::POST,
+            "/api/v1/ask",
+            Some(json!({"question": "SSH brute force from the last 3 days"})),
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents/inc-000000000001/narrative",
+            None,
+            "analyst",
+            // No LLM is configured.
+            StatusCode::CONFLICT,
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents/inc-000000000001/investigations",
+            Some(json!({"max_steps": 3})),
+            "analyst",
+            StatusCode::CREATED,
+        ),
+        (
+            Method::GET,
+            "/api/v1/incidents/inc-000000000001/investigations",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
     ];
     // The matrix covers every operation of the OpenAPI document but the probes, the
     // logins and the streams (below).
@@ -491,7 +529,7 @@ async fn every_endpoint_for_every_role() {
         (status, body),
         (
             StatusCode::OK,
-            json!({"status": "ready", "schema_version": 1})
+            json!({"status": "ready", "schema_version": 2})
         )
     );
 }
@@ -844,9 +882,24 @@ async fn the_openapi_document_lists_every_endpoint() {
         "/api/v1/hunts/upload",
         "/api/v1/stream/incidents",
         "/api/v1/audit/verify",
+        "/api/v1/ask",
+        "/api/v1/incidents/{id}/narrative",
+        "/api/v1/incidents/{id}/investigations",
     ] {
         assert!(paths.contains_key(path), "{path} is documented");
     }
+    let investigate = &paths["/api/v1/incidents/{id}/investigations"]["post"];
+    assert!(investigate["responses"]["201"].is_object(), "{investigate}");
+    let schema = investigate["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        .as_str()
+        .unwrap();
+    let budget = &document["components"]["schemas"][schema.rsplit('/').next().unwrap()];
+    let steps = &budget["properties"]["max_steps"];
+    assert_eq!(
+        (&steps["minimum"], &steps["maximum"]),
+        (&json!(1), &json!(20)),
+        "{budget}"
+    );
     let login = &paths["/api/v1/auth/login"]["post"];
     let schema = login["requestBody"]["content"]["application/json"]["schema"]["$ref"]
         .as_str()

@@ -19,6 +19,7 @@ const CASES: &[(&str, Case)] = &[
     ("incidents", incidents),
     ("rules_and_suppressions", rules_and_suppressions),
     ("runs", runs),
+    ("investigations", investigations),
     ("users_and_keys", users_and_keys),
     ("audit_chain", audit_chain),
 ];
@@ -61,18 +62,18 @@ fn every_case_on_postgres() {
 
 fn migrations(target: &str, raw: &dyn Fn(&str)) {
     let mut store = Store::open(target).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2);
     drop(store);
     // Opening again applies nothing twice.
     let mut store = Store::open(target).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2);
     drop(store);
     // A schema from a newer vigil is refused, not damaged.
     raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 'x')");
     match Store::open(target) {
         Err(Error::NewerSchema {
             found: 99,
-            known: 1,
+            known: 2,
         }) => {}
         other => panic!("expected NewerSchema, got {:?}", other.err()),
     }
@@ -363,6 +364,39 @@ fn runs(target: &str, _: &dyn Fn(&str)) {
         ("failed", Some("archive is damaged"))
     );
     assert_eq!(store.runs(10).unwrap().len(), 2);
+}
+
+fn investigations(target: &str, _: &dyn Fn(&str)) {
+    let mut store = Store::open(target).unwrap();
+    let first = store
+        .put_investigation(
+            "inv-1",
+            "inc-1",
+            Some("ana"),
+            &json!({"by": "built-in plan", "steps": [{"n": 1}]}),
+        )
+        .unwrap();
+    assert_eq!(first.created_by.as_deref(), Some("ana"));
+    store
+        .put_investigation("inv-2", "inc-1", None, &json!({"steps": []}))
+        .unwrap();
+    store
+        .put_investigation("inv-3", "inc-2", Some("ana"), &json!({}))
+        .unwrap();
+    // Newest first, only the incident's, the transcript as stored.
+    let listed = store.investigations("inc-1", 10).unwrap();
+    let ids: Vec<&str> = listed.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(ids, ["inv-2", "inv-1"]);
+    assert_eq!(listed[1], first);
+    assert_eq!(listed[1].investigation["steps"][0]["n"], 1);
+    assert_eq!(store.investigations("inc-1", 1).unwrap().len(), 1);
+    assert!(store.investigations("inc-9", 10).unwrap().is_empty());
+    // An id is stored once.
+    assert!(
+        store
+            .put_investigation("inv-1", "inc-1", None, &json!({}))
+            .is_err()
+    );
 }
 
 fn users_and_keys(target: &str, _: &dyn Fn(&str)) {
