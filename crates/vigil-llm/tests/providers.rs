@@ -1399,3 +1399,28 @@ fn a_key_echoed_inside_a_stream_is_redacted_too() {
     // The key went in the header the API expects.
     assert_eq!(server.requests()[0].header("x-api-key"), Some(KEY));
 }
+
+#[test]
+fn a_server_that_refuses_json_schema_gets_the_schema_as_json_object() {
+    // llama-cpp-python's server answers OpenAI's `json_schema` format with a validation error.
+    let server = MockServer::start(vec![
+        Reply::json(
+            500,
+            r#"{"error":{"message":"1 validation error: ('body', 'response_format', 'type') Input should be 'text' or 'json_object'"}}"#,
+        ),
+        openai_stream(VALID, "stop"),
+    ]);
+    let chain = chain(vec![provider("llama", "openai", "smollm2", &server.url())]);
+    let (value, _) = chain
+        .complete_json(&ask_json(), &mut |_| {})
+        .expect("a valid answer");
+    assert_eq!(value["verdict"], "suspicious");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].json()["response_format"]["type"], "json_schema");
+    assert_eq!(requests[1].json()["response_format"]["type"], "json_object");
+    assert_eq!(
+        requests[1].json()["response_format"]["schema"],
+        verdict_schema()
+    );
+}
