@@ -157,14 +157,17 @@ impl Config {
         Ok(config)
     }
 
-    /// A chain of one in-process model (`--llm-model PATH`).
+    /// A chain of one in-process model (`--llm-model PATH`), labelled with the file's stem
+    /// and never retried (a local model that failed fails the same way again).
     pub fn local(path: &Path) -> Self {
+        let label = path.file_stem().map_or_else(
+            || path.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        let mut provider = ProviderConfig::new("local", "local", &label);
+        provider.retries = 0;
         Self {
-            providers: vec![ProviderConfig::new(
-                "local",
-                "local",
-                &path.display().to_string(),
-            )],
+            providers: vec![provider],
         }
         .with_path(path)
     }
