@@ -56,6 +56,10 @@ pub enum Outcome {
         reason: String,
         /// The sentences that named unknown entities.
         dropped: Vec<Unknown>,
+        /// Milliseconds to the first token.
+        first_token_ms: Option<u64>,
+        /// Milliseconds the whole call took.
+        total_ms: Option<u64>,
     },
     /// No provider answered; the report keeps the deterministic summary.
     Failed {
@@ -237,6 +241,9 @@ pub fn write(
     } else {
         None
     };
+    let millis = |d: Option<std::time::Duration>| {
+        d.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    };
     if let Some(reason) = reason {
         tracing::warn!(incident = %id, provider = %completion.provider, %reason, "Narrative rejected.");
         return Outcome::Rejected {
@@ -245,11 +252,10 @@ pub fn write(
             model: completion.model,
             reason,
             dropped,
+            first_token_ms: millis(completion.first_token),
+            total_ms: millis(completion.total),
         };
     }
-    let millis = |d: Option<std::time::Duration>| {
-        d.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-    };
     Outcome::Accepted(Narrative {
         incident: id,
         executive_summary: summary.text,

@@ -38,6 +38,8 @@ pub(crate) const MOST_DETECTIONS: u64 = 20_000;
 pub(crate) const MOST_INCIDENTS: u64 = 10_000;
 /// Rows read from the store at a time (the store's page limit).
 const PAGE: u64 = 1_000;
+/// The most stored events a question about raw events searches (the newest).
+pub(crate) const MOST_EVENTS: i64 = 50_000;
 /// The longest question, in bytes.
 const MOST_QUESTION_BYTES: usize = 2_000;
 /// The stored investigations an incident's listing shows at most, newest first.
@@ -168,6 +170,48 @@ fn load(state: &AppState) -> Result<Stored, ApiError> {
     })
 }
 
+/// The newest [`MOST_EVENTS`] stored events, read back through the readers and normalized
+/// as `vigil parse` prints them, and a note when older ones were left out. For blocking
+/// threads.
+fn load_events(state: &AppState) -> Result<(Vec<Value>, Option<String>), ApiError> {
+    let last = state.store_now(|s| s.last_event_seq())?;
+    let mut cursor = (last - MOST_EVENTS).max(0);
+    let note = (cursor > 0)
+        .then(|| format!("only the newest {MOST_EVENTS} of {last} stored events were searched"));
+    let ingest = vigil_ingest::Ingest::new(state.read_options());
+    let taxonomy =
+        vigil_normalize::Taxonomy::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
+    let events = std::sync::Mutex::new(Vec::new());
+    while cursor < last {
+        let batch = state.store_now(|s| s.event_texts(cursor, 20_000))?;
+        let Some(end) = batch.last().map(|(seq, _, _)| *seq) else {
+            break;
+        };
+        for group in crate::live::groups(&batch) {
+            let input = vigil_ingest::Input::from_bytes(group.source, group.text);
+            ingest.read_input(input, |_| {
+                let (events, taxonomy) = (&events, &taxonomy);
+                move |record: vigil_ingest::RecordResult| {
+                    if let Ok(mut event) = record {
+                        taxonomy.apply(&mut event);
+                        if let (Ok(value), Ok(mut events)) =
+                            (serde_json::to_value(&event), events.lock())
+                        {
+                            events.push(value);
+                        }
+                    }
+                    std::ops::ControlFlow::Continue(())
+                }
+            });
+        }
+        cursor = end;
+    }
+    let events = events
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Ok((events, note))
+}
+
 /// What an `ask` sends while it works.
 enum Said {
     /// A model starts writing the query.
@@ -219,27 +263,23 @@ fn answer(
         .with_attack(|attack| vigil_agent::ask::plan(question, chain, attack, on_token))?
         .map_err(refused)?;
     on_plan(&plan);
-    let stored = load(state)?;
+    let mut stored = load(state)?;
+    let events = if plan.query.target == Target::Events {
+        let (events, note) = load_events(state)?;
+        stored.notes.extend(note);
+        Some(events)
+    } else {
+        None
+    };
     let mut answer = vigil_agent::query::run(
         &plan.query,
         Data {
             detections: &stored.detections,
             incidents: &stored.incidents,
-            events: None,
+            events: events.as_deref(),
         },
         now,
     );
-    if plan.query.target == Target::Events {
-        // The library's hint is the command line's; raw events are not searched here.
-        answer
-            .notes
-            .retain(|n| !n.starts_with("raw events are not at hand"));
-        answer.notes.push(
-            "the server searches detections and incidents, not raw events; \
-             run `vigil ask` over the log files to search events"
-                .to_owned(),
-        );
-    }
     answer.notes.extend(stored.notes);
     let target = match plan.query.target {
         Target::Detections => "detections",
