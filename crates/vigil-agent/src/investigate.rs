@@ -389,13 +389,7 @@ fn check_result(
     ] {
         for item in answer[list].as_array().into_iter().flatten() {
             let text = item[key].as_str().unwrap_or("").trim().to_owned();
-            let evidence: Vec<String> = item["evidence"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect();
+            let evidence: Vec<String> = strings(&item["evidence"]).map(str::to_owned).collect();
             let bad: Vec<&String> = evidence
                 .iter()
                 .filter(|e| !workspace.has_evidence(e))
@@ -447,13 +441,7 @@ fn built_in(
         "Read the incident's detections.".to_owned(),
     )];
     for list in ["hosts", "users", "ips"] {
-        for value in incident["entities"][list]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .take(3)
-        {
+        for value in strings(&incident["entities"][list]).take(3) {
             plan.push((
                 "pivot",
                 value.to_owned(),
@@ -475,13 +463,7 @@ fn built_in(
         ));
     }
     for list in ["ips", "domains", "hashes", "files"] {
-        for value in incident["indicators"][list]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .take(3)
-        {
+        for value in strings(&incident["indicators"][list]).take(3) {
             plan.push((
                 "indicator_lookup",
                 value.to_owned(),
@@ -523,11 +505,7 @@ fn built_in(
 /// detections of the technique or tactic each answers.
 fn deterministic_result(workspace: &Workspace<'_>, incident: &Value) -> Value {
     let id = incident["id"].as_str().unwrap_or("");
-    let detections: Vec<&Value> = incident["detections"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
+    let detections: Vec<&Value> = strings(&incident["detections"])
         .filter_map(|d| workspace.run.detection(d))
         .collect();
     let mut narrative = incident["executive_summary"]
@@ -535,13 +513,7 @@ fn deterministic_result(workspace: &Workspace<'_>, incident: &Value) -> Value {
         .unwrap_or("")
         .to_owned();
     for list in ["hosts", "users", "ips"] {
-        for value in incident["entities"][list]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .take(3)
-        {
+        for value in strings(&incident["entities"][list]).take(3) {
             let others: Vec<&str> = workspace
                 .run
                 .incidents
@@ -565,13 +537,7 @@ fn deterministic_result(workspace: &Workspace<'_>, incident: &Value) -> Value {
     }
     let mut indicators = Vec::new();
     for list in ["ips", "domains", "hashes", "files"] {
-        for value in incident["indicators"][list]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .take(5)
-        {
+        for value in strings(&incident["indicators"][list]).take(5) {
             let lower = value.to_lowercase();
             let evidence: Vec<&str> = detections
                 .iter()
@@ -627,15 +593,18 @@ fn deterministic_result(workspace: &Workspace<'_>, incident: &Value) -> Value {
         } else {
             evidence
         };
-        for step in recommendation["steps"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .take(2)
-        {
+        for step in strings(&recommendation["steps"]).take(2) {
             actions.push(json!({"action": step, "evidence": evidence}));
         }
     }
     json!({"narrative": narrative, "indicators": indicators, "actions": actions})
+}
+
+/// The strings of a JSON array (none when it is not one).
+fn strings(value: &Value) -> impl Iterator<Item = &str> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
 }

@@ -21,13 +21,8 @@ pub fn quote(value: &Value) -> String {
     format!("{DATA_OPEN}\n{escaped}\n{DATA_CLOSE}")
 }
 
-/// `text` cut to at most `max` characters (evidence values can be long).
-pub fn clip(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
-    }
-}
+/// `text` cut to at most `max` characters (evidence values can be long), with an ellipsis.
+pub use vigil_llm::shorten as clip;
 
 #[cfg(test)]
 mod tests {

@@ -139,7 +139,7 @@ fn error_message(text: &str) -> String {
 }
 
 /// At most `max` characters of `text`, with an ellipsis when cut.
-pub(crate) fn shorten(text: &str, max: usize) -> String {
+pub fn shorten(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((at, _)) => format!("{}…", &text[..at]),
         None => text.to_owned(),

@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 pub use chain::{Chain, StreamEvent};
 pub use config::{Config, ProviderConfig};
 pub use error::{Attempt, ChainError, ConfigError, ProviderError};
+pub use http::shorten;
 pub use provider::{LlmProvider, Streamed, kinds};
 pub use schema::{extract_json, grammar_for, validate};
 pub use secret::Secret;
