@@ -429,7 +429,7 @@ fn is_hash(word: &str) -> bool {
     matches!(word.len(), 32 | 40 | 64 | 128) && word.chars().all(|c| c.is_ascii_hexdigit())
 }
 
-fn is_technique(word: &str) -> bool {
+pub(crate) fn is_technique(word: &str) -> bool {
     let bytes = word.as_bytes();
     let base = bytes.len() >= 5
         && (bytes[0] == b'T' || bytes[0] == b't')

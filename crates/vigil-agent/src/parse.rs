@@ -17,6 +17,7 @@
 
 use serde::Serialize;
 
+use crate::grounding::is_technique;
 use crate::query::{Filter, Op, Query, Target, parse_time};
 
 /// A question read by the built-in parser.
@@ -692,13 +693,6 @@ fn push_unique(list: &mut Vec<String>, value: &str) {
     if !list.iter().any(|v| v.eq_ignore_ascii_case(value)) {
         list.push(value.to_owned());
     }
-}
-
-fn is_technique(word: &str) -> bool {
-    let b = word.as_bytes();
-    let base = b.len() >= 5 && b[0] == b'T' && b[1..5].iter().all(u8::is_ascii_digit);
-    base && (b.len() == 5
-        || (b.len() == 9 && b[5] == b'.' && b[6..].iter().all(u8::is_ascii_digit)))
 }
 
 #[cfg(test)]

@@ -98,6 +98,11 @@ impl Engine {
         })
     }
 
+    /// The field taxonomy events are placed in (`vigil parse`'s normalized names).
+    pub fn taxonomy(&self) -> &Taxonomy {
+        &self.taxonomy
+    }
+
     /// An engine with other rules and settings and this one's taxonomy and ATT&CK (the
     /// server's, after rules or suppressions change).
     pub fn with(&self, detector: Detector, settings: Settings) -> Engine {

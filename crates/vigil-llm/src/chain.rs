@@ -162,9 +162,7 @@ impl Chain {
         request: &Request,
         on: &mut dyn FnMut(StreamEvent<'_>),
     ) -> Result<Completion, ChainError> {
-        self.first(request, on, |link, attempts, on| {
-            link.call(request, attempts, on)
-        })
+        self.first(on, |link, attempts, on| link.call(request, attempts, on))
     }
 
     /// The first answer that is JSON matching `request.schema`. The schema goes to the
@@ -180,7 +178,7 @@ impl Chain {
     ) -> Result<(Value, Completion), ChainError> {
         let request = with_schema_instructions(request);
         let mut value = Value::Null;
-        let completion = self.first(&request, on, |link, attempts, on| {
+        let completion = self.first(on, |link, attempts, on| {
             let completion = link.call(&request, attempts, on)?;
             let problems = match extract_json(&completion.text) {
                 Ok(parsed) => {
@@ -225,7 +223,6 @@ impl Chain {
     /// Runs `call` on each provider in turn until one succeeds.
     fn first(
         &self,
-        request: &Request,
         on: &mut dyn FnMut(StreamEvent<'_>),
         mut call: impl FnMut(
             &Link,
@@ -233,7 +230,6 @@ impl Chain {
             &mut dyn FnMut(StreamEvent<'_>),
         ) -> Result<Completion, ProviderError>,
     ) -> Result<Completion, ChainError> {
-        let _ = request;
         let started = Instant::now();
         let mut attempts = Vec::new();
         for link in &self.links {

@@ -1424,3 +1424,34 @@ fn a_server_that_refuses_json_schema_gets_the_schema_as_json_object() {
         verdict_schema()
     );
 }
+
+#[test]
+fn a_refused_json_schema_is_remembered_for_the_next_request() {
+    let server = MockServer::start(vec![
+        Reply::json(
+            500,
+            r#"{"error":{"message":"('body', 'response_format', 'type') Input should be 'text' or 'json_object'"}}"#,
+        ),
+        openai_stream(VALID, "stop"),
+        openai_stream(VALID, "stop"),
+    ]);
+    let chain = chain(vec![provider("llama", "openai", "smollm2", &server.url())]);
+    for _ in 0..2 {
+        chain
+            .complete_json(&ask_json(), &mut |_| {})
+            .expect("a valid answer");
+    }
+    let kinds: Vec<Value> = server
+        .requests()
+        .iter()
+        .map(|r| r.json()["response_format"]["type"].clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            json!("json_schema"),
+            json!("json_object"),
+            json!("json_object")
+        ]
+    );
+}

@@ -179,8 +179,18 @@ fn load_events(state: &AppState) -> Result<(Vec<Value>, Option<String>), ApiErro
     let note = (cursor > 0)
         .then(|| format!("only the newest {MOST_EVENTS} of {last} stored events were searched"));
     let ingest = vigil_ingest::Ingest::new(state.read_options());
-    let taxonomy =
-        vigil_normalize::Taxonomy::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
+    // The loaded engine's taxonomy; a server without rules has no engine, and loads the
+    // built-in one for this request.
+    let engine = state.engine();
+    let builtin;
+    let taxonomy = match &engine {
+        Some(engine) => engine.taxonomy(),
+        None => {
+            builtin = vigil_normalize::Taxonomy::builtin()
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            &builtin
+        }
+    };
     let events = std::sync::Mutex::new(Vec::new());
     while cursor < last {
         let batch = state.store_now(|s| s.event_texts(cursor, 20_000))?;
@@ -190,7 +200,7 @@ fn load_events(state: &AppState) -> Result<(Vec<Value>, Option<String>), ApiErro
         for group in crate::live::groups(&batch) {
             let input = vigil_ingest::Input::from_bytes(group.source, group.text);
             ingest.read_input(input, |_| {
-                let (events, taxonomy) = (&events, &taxonomy);
+                let (events, taxonomy) = (&events, taxonomy);
                 move |record: vigil_ingest::RecordResult| {
                     if let Ok(mut event) = record {
                         taxonomy.apply(&mut event);

@@ -43,14 +43,16 @@ pub(crate) fn run(global: &GlobalArgs, args: AskArgs) -> anyhow::Result<Outcome>
             (run.detections, run.incidents, None)
         }
         None => {
-            let (detections, incidents, hunted) = hunt(global, &args)?;
-            outcome = hunted;
-            let events = if plan.query.target == Target::Events {
-                Some(read_events(global, &args)?)
+            // A question about raw events reads them; only the others need a hunt.
+            if plan.query.target == Target::Events {
+                let (events, read) = read_events(global, &args)?;
+                outcome = read;
+                (Vec::new(), Vec::new(), Some(events))
             } else {
-                None
-            };
-            (detections, incidents, events)
+                let (detections, incidents, hunted) = hunt(global, &args)?;
+                outcome = hunted;
+                (detections, incidents, None)
+            }
         }
     };
     let answer = query::run(
@@ -100,15 +102,23 @@ fn hunt(global: &GlobalArgs, args: &AskArgs) -> anyhow::Result<(Vec<Value>, Vec<
     Ok((detections, incidents, super::account_inputs(&hunted.inputs)))
 }
 
-/// Reads the given paths' events, normalized as `vigil parse` prints them.
-fn read_events(global: &GlobalArgs, args: &AskArgs) -> anyhow::Result<Vec<Value>> {
+/// Reads the given paths' events, normalized as `vigil parse` prints them; bad records are
+/// warned about (as `vigil hunt` does) and make the outcome partial.
+fn read_events(global: &GlobalArgs, args: &AskArgs) -> anyhow::Result<(Vec<Value>, Outcome)> {
     let ingest = args.read.ingest(global)?;
     let taxonomy = vigil_normalize::Taxonomy::builtin().context("the built-in field taxonomy")?;
     let events = Mutex::new(Vec::new());
     let full = std::sync::atomic::AtomicBool::new(false);
+    let shown = std::sync::atomic::AtomicUsize::new(0);
     let handler = |_: InputInfo<'_>| {
-        let (events, taxonomy, full) = (&events, &taxonomy, &full);
+        let (events, taxonomy, full, shown) = (&events, &taxonomy, &full, &shown);
         move |record: RecordResult| {
+            if let Err(error) = &record
+                && !global.quiet
+                && shown.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < args.read.show_errors
+            {
+                say!("warning: {error}");
+            }
             if let Ok(mut event) = record {
                 taxonomy.apply(&mut event);
                 if let (Ok(value), Ok(mut events)) = (serde_json::to_value(&event), events.lock()) {
@@ -122,13 +132,14 @@ fn read_events(global: &GlobalArgs, args: &AskArgs) -> anyhow::Result<Vec<Value>
             std::ops::ControlFlow::Continue(())
         }
     };
-    ingest.run(Plan::new(&args.paths), handler);
+    let inputs = ingest.run(Plan::new(&args.paths), handler);
     if full.into_inner() && !global.quiet {
         say!("warning: only the first {MOST_EVENTS} events were searched");
     }
-    Ok(events
+    let events = events
         .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner))
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Ok((events, super::account_inputs(&inputs)))
 }
 
 fn print_plan(plan: &vigil_agent::ask::Plan) {

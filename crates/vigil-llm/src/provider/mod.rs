@@ -157,6 +157,9 @@ pub(crate) struct Remote {
     pub(crate) url: String,
     pub(crate) secret: Option<Secret>,
     pub(crate) http: Http,
+    /// Set once the server refused OpenAI's `json_schema` response format: later requests
+    /// use the older `json_object` with the schema straight away.
+    pub(crate) json_object_only: std::sync::atomic::AtomicBool,
 }
 
 impl Remote {
@@ -237,6 +240,7 @@ pub(crate) fn build(config: &ProviderConfig) -> Result<Box<dyn LlmProvider>, Str
         url,
         http: Http::new(timeouts, secret.clone()),
         secret,
+        json_object_only: std::sync::atomic::AtomicBool::new(false),
     };
     build(config, remote)
 }

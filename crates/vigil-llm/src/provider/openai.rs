@@ -22,14 +22,17 @@ impl Wire for OpenAi {
         // OpenAI's `json_schema` response format first; servers that only know the older
         // `json_object` (llama-cpp-python's, older vLLM) refuse it naming `response_format`,
         // and get the schema that way instead.
+        use std::sync::atomic::Ordering;
         let formats: &[Option<&str>] = match request.schema {
-            Some(_) => &[Some("json_schema"), Some("json_object")],
             None => &[None],
+            Some(_) if remote.json_object_only.load(Ordering::Relaxed) => &[Some("json_object")],
+            Some(_) => &[Some("json_schema"), Some("json_object")],
         };
         for (n, format) in formats.iter().enumerate() {
             match send(remote, request, *format, on_token) {
                 Err(error) if n + 1 < formats.len() && refuses_format(&error) => {
                     tracing::debug!(provider = %remote.name, %error, "Structured output asked again as json_object.");
+                    remote.json_object_only.store(true, Ordering::Relaxed);
                 }
                 other => return other,
             }
